@@ -15,6 +15,7 @@ COMMANDS: list[str] = [
     "connectors.produce",     # aegis produce
     "connectors.consume",     # aegis consume
     "jobs.cli",               # aegis job run|submit
+    "exporters.cli",          # aegis exporter
 ]
 
 
