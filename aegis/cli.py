@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "connectors.consume",     # aegis consume
     "jobs.cli",               # aegis job run|submit
     "exporters.cli",          # aegis exporter
+    "connectors.dragonsync.cli",  # aegis dragonsync collect|emulate
 ]
 
 
