@@ -16,7 +16,8 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="dragonsync_command", required=True, metavar="SUBCOMMAND")
 
     c = sub.add_parser("collect", help="poll the kits in kits.yaml into aegis.dragonsync.* topics")
-    c.add_argument("--kits-config", type=Path, help="kits.yaml (default: dragonsync.kits_config / KITS_CONFIG)")
+    c.add_argument("--kits-config", type=Path,
+                   help="kits.yaml (default: dragonsync.kits_config, or KITS_CONFIG)")
     c.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     c.add_argument("--no-metrics", action="store_true", help="do not serve Prometheus metrics")
     c.set_defaults(func=collect)
@@ -74,8 +75,9 @@ def collect(args: argparse.Namespace) -> int:
         log.info("metrics on http://%s:%d/metrics", s.metrics_host, s.metrics_port)
     try:
         sink = KafkaSink(cfg, list(topics.values()))
-    except Exception as e:  # noqa: BLE001 - any broker trouble is a user-fixable setup problem
-        raise CliError(f"cannot reach Kafka at {cfg.bootstrap}: {e} (is the stack up? aegis stack status)") from None
+    except Exception as e:  # any broker trouble here is a setup problem the user can fix
+        raise CliError(f"cannot reach Kafka at {cfg.bootstrap}: {e} "
+                       "(is the stack up? aegis stack status)") from None
     poller = Poller(enabled, s, topics, sink.send, metrics=metrics)
 
     async def main() -> None:

@@ -110,6 +110,7 @@ class EmulatorConfig:
     rate_limit_per_min: int = 100   # DragonSync's; 0 turns it off
     hang_s: float = 30.0            # how long a "timeout" fault holds the request
     ledger: bool = True             # remember what was served (tests); off for long demos
+    serial_delay_s: float = 3.0     # /status says kit_id "wardragon-unknown" this long after start
     seed: int = 0
 
 
@@ -284,7 +285,8 @@ class Emulator:
         started = clock()
         profiles = [world.kit_profile(i, n_kits=cfg.n_kits, n_drones=cfg.n_drones,
                                       n_aircraft=cfg.n_aircraft, n_signals=cfg.n_signals,
-                                      tick_s=cfg.tick_s, started_at=started)
+                                      tick_s=cfg.tick_s, started_at=started,
+                                      serial_delay_s=cfg.serial_delay_s)
                     for i in range(cfg.n_kits)]
         known = {str(p.index) for p in profiles} | {p.kit_id for p in profiles}
         unknown = sorted(set(cfg.faults) - known)
@@ -300,11 +302,14 @@ class Emulator:
             await kit.start(self.cfg.base_port + kit.profile.index if self.cfg.base_port else 0)
             for fault in kit.faults:
                 if fault.kind == "offline":
+                    if fault.start_s <= 0:
+                        await kit.go_offline()   # down before anyone can connect
                     self._tasks.append(asyncio.create_task(self._outage(kit, fault)))
 
     async def _outage(self, kit: EmulatedKit, fault: Fault) -> None:
-        await asyncio.sleep(fault.start_s)
-        await kit.go_offline()
+        if fault.start_s > 0:
+            await asyncio.sleep(fault.start_s)
+            await kit.go_offline()
         await asyncio.sleep(fault.duration_s)
         await kit.come_back()
 

@@ -91,7 +91,8 @@ class KitProfile:
     n_signals: int = 1
     tick_s: float = 1.0
     shared_drones: int = 1      # drones also seen by the neighbouring kits (multi-kit detection)
-    started_at: float = 0.0     # epoch s; the serial is "unknown" for the first few seconds
+    started_at: float = 0.0     # epoch s; the kit boots then ...
+    serial_delay_s: float = 3.0  # ... reports "wardragon-unknown" until it has read its serial
 
     @property
     def uid(self) -> str:
@@ -273,7 +274,7 @@ def signals_body(kit: KitProfile, t: float) -> dict[str, Any]:
 
 def status_body(kit: KitProfile, t: float) -> dict[str, Any]:
     t_obs = math.floor(t / 5.0) * 5.0       # wardragon_monitor reports every 5 s
-    known = t - kit.started_at > 3.0         # the serial is read a few seconds after boot
+    known = t - kit.started_at >= kit.serial_delay_s
     uid = kit.uid if known else "wardragon-unknown"
     has_pluto = kit.index % 3 != 0
     mem_total = 7812.5
