@@ -90,7 +90,7 @@ class Config:
 
     def jdbc_url(self) -> str:
         pg = self.get("postgres")
-        return f"jdbc:postgresql://{pg['host']}:{pg['port']}/{pg['database']}"
+        return f"jdbc:postgresql://{pg['host']}:{pg['port']}/{pg['database']}?stringtype=unspecified"
 
 
 def load(path: Path = CONFIG_FILE, environ: dict[str, str] | None = None) -> Config:

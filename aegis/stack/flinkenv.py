@@ -1,0 +1,71 @@
+"""Where PyFlink's bundled Flink lives, and the rendered Flink configuration directory that the
+MiniCluster, the standalone cluster, `flink run` and the SQL client all share."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from aegis import ROOT
+from aegis.config import Config, settings
+
+
+def flink_home() -> Path:
+    import pyflink
+
+    return Path(pyflink.__file__).resolve().parent
+
+
+def connector_jars(cfg: Config | None = None) -> list[Path]:
+    cfg = cfg or settings()
+    return sorted((cfg.state_dir / "lib" / "flink").glob("*.jar"))
+
+
+def conf_dir(cfg: Config | None = None) -> Path:
+    return (cfg or settings()).state_dir / "flink" / "conf"
+
+
+def render_conf(cfg: Config | None = None) -> Path:
+    """Write .aegis/flink/conf: PyFlink's log4j/logback files plus our config.yaml with paths filled."""
+    cfg = cfg or settings()
+    target = conf_dir(cfg)
+    target.mkdir(parents=True, exist_ok=True)
+    for src in (flink_home() / "conf").iterdir():
+        if src.name != "config.yaml" and src.is_file():
+            shutil.copyfile(src, target / src.name)
+    text = (ROOT / "flink-conf" / "config.yaml").read_text()
+    python = os.environ.get("AEGIS_PYTHON", sys.executable)
+    text = text.replace("${STATE_DIR}", str(cfg.state_dir)).replace("${PYTHON}", python)
+    ours = yaml.safe_load(text)
+    ours["rest"]["port"] = int(cfg.get("flink.rest_port"))
+    merged = _merge(yaml.safe_load((flink_home() / "conf" / "config.yaml").read_text()) or {}, ours)
+    (target / "config.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
+    for sub in ("checkpoints", "savepoints"):
+        (cfg.state_dir / "flink" / sub).mkdir(parents=True, exist_ok=True)
+    (cfg.state_dir / "logs" / "flink").mkdir(parents=True, exist_ok=True)
+    (cfg.state_dir / "run").mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def flink_env(cfg: Config | None = None) -> dict[str, str]:
+    """Environment for Flink's scripts and for PyFlink's gateway JVM."""
+    cfg = cfg or settings()
+    env = dict(os.environ)
+    env["FLINK_CONF_DIR"] = str(render_conf(cfg))
+    env["FLINK_HOME"] = str(flink_home())
+    env["FLINK_PLUGINS_DIR"] = str(flink_home() / "plugins")
+    env["FLINK_LOG_DIR"] = str(cfg.state_dir / "logs" / "flink")
+    # the venv's site-packages for Python workers started by a cluster outside this venv
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    return env
