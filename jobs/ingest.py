@@ -15,7 +15,7 @@ import logging
 import sys
 
 from aegis.config import Config, settings
-from jobs.runtime import add_statements, create_tables, sql_vars, stream_env
+from jobs.runtime import add_statements, create_tables, parse_vars, sql_vars, stream_env
 from udfs.telemetry_validate import Rules
 
 TABLES = ["telemetry_raw", "telemetry_clean", "telemetry_dlq", "telemetry_pg"]
@@ -40,8 +40,9 @@ def ingest(cfg: Config | None = None, bounded: bool = False, parallelism: int | 
            wait: bool = True, flink_extra: dict[str, str] | None = None, **overrides: str):
     """Build and submit the job. `overrides` replace SQL variables (tests: unique topics/tables)."""
     cfg = cfg or settings()
-    variables = sql_vars(cfg, GROUP_ID="aegis-ingest", TXN_PREFIX="aegis-ingest",
-                         BOUNDED_MODE="latest-offset" if bounded else "unbounded", **overrides)
+    defaults = {"GROUP_ID": "aegis-ingest", "TXN_PREFIX": "aegis-ingest",
+                "BOUNDED_MODE": "latest-offset" if bounded else "unbounded"}
+    variables = sql_vars(cfg, **{**defaults, **overrides})
     t_env = stream_env("aegis-ingest", cfg, parallelism, flink_extra)
     stmt_set = build_ingest(t_env, variables, Rules.from_config(cfg.get("validation")), cfg)
     # submit for execution
@@ -57,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bounded", action="store_true", help="stop at the topic's current end")
     parser.add_argument("--parallelism", type=int, default=None)
     parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a SQL variable, e.g. TOPIC_TELEMETRY=my.topic (repeatable)")
     args, _ = parser.parse_known_args(argv)
-    ingest(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach)
+    ingest(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach, **parse_vars(args.var))
     return 0
 
 

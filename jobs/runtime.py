@@ -92,4 +92,15 @@ def add_statements(t_env, stmt_set, relpath: str, variables: dict[str, str]) -> 
     return inserts
 
 
-__all__ = ["stream_env", "create_tables", "add_statements", "sql_vars", "flink_settings"]
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` command-line pairs -> SQL variable overrides."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--var expects NAME=VALUE, got {pair!r}")
+        out[name] = value
+    return out
+
+
+__all__ = ["parse_vars", "stream_env", "create_tables", "add_statements", "sql_vars", "flink_settings"]

@@ -7,11 +7,11 @@ import shutil
 import sys
 import time
 
-ORDER = ["kafka", "postgres", "prometheus", "flink"]
+ORDER = ["kafka", "postgres", "prometheus", "flink", "exporter"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("stack", help="the local stack: Kafka, PostgreSQL, Prometheus, Flink cluster")
+    p = sub.add_parser("stack", help="the local stack: Kafka, PostgreSQL, Prometheus, Flink cluster, exporter")
     ss = p.add_subparsers(dest="stack_command", required=True)
     up = ss.add_parser("up", help="install what is missing and start every component (idempotent)")
     up.add_argument("components", nargs="*", metavar="COMPONENT",

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,6 +414,40 @@ class FlinkCluster(Service):
         return Status("flink", ov.get("taskmanagers", 0) >= 1, ov.get("flink-version", "?"), address, detail)
 
 
+class Exporter(Service):
+    """`aegis exporter`: result topics -> Prometheus metrics (exporters/)."""
+
+    name = "exporter"
+
+    @property
+    def port(self) -> int:
+        return int(self.cfg.get("prometheus.exporter_port"))
+
+    def start(self) -> None:
+        if self._claim_port(self.port, "AEGIS_PROMETHEUS__EXPORTER_PORT=<port>"):
+            return
+        spawn([sys.executable, "-m", "aegis.cli", "exporter"], self.log_file, self.pid_file, cwd=ROOT)
+        if not wait_until(lambda: self._metrics() is not None, 30):
+            raise StackError(f"the exporter did not serve /metrics; see {self.log_file}:\n{tail(self.log_file)}")
+
+    def _metrics(self) -> str | None:
+        try:
+            res = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
+            return res.text if res.ok else None
+        except requests.RequestException:
+            return None
+
+    def status(self) -> Status:
+        text = self._metrics()
+        tracked = ""
+        if text:
+            for line in text.splitlines():
+                if line.startswith("aegis_exporter_tracked_vehicles "):
+                    tracked = f"{float(line.split()[1]):.0f} vehicles tracked"
+        return Status("exporter", text is not None, "aegis", f"http://127.0.0.1:{self.port}/metrics",
+                      tracked or ("down" if text is None else ""))
+
+
 def connector_jars(cfg: Config) -> list[Path]:
     return resolve_jars("flink-connectors", cfg.state_dir / "lib" / "flink")
 
@@ -422,4 +457,5 @@ SERVICES: dict[str, type[Service]] = {
     "postgres": Postgres,
     "prometheus": Prometheus,
     "flink": FlinkCluster,
+    "exporter": Exporter,
 }
