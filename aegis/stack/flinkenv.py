@@ -51,6 +51,23 @@ def render_conf(cfg: Config | None = None) -> Path:
     return target
 
 
+def cluster_lib(cfg: Config | None = None) -> Path:
+    """The standalone cluster's lib/: PyFlink's jars plus flink-python from opt/ (a cluster that runs
+    Python UDFs needs it on its classpath; the wheel only ships it in opt/)."""
+    cfg = cfg or settings()
+    lib = cfg.state_dir / "flink" / "lib"
+    lib.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name: p for p in (flink_home() / "lib").glob("*.jar")}
+    wanted.update({p.name: p for p in (flink_home() / "opt").glob("flink-python*.jar")})
+    for stale in lib.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, src in wanted.items():
+        if not (lib / name).exists():
+            (lib / name).symlink_to(src)
+    return lib
+
+
 def _merge(base: dict, top: dict) -> dict:
     out = dict(base)
     for key, value in top.items():
@@ -66,6 +83,7 @@ def flink_env(cfg: Config | None = None) -> dict[str, str]:
     env["FLINK_HOME"] = str(flink_home())
     env["FLINK_PLUGINS_DIR"] = str(flink_home() / "plugins")
     env["FLINK_LOG_DIR"] = str(cfg.state_dir / "logs" / "flink")
+    env["FLINK_LIB_DIR"] = str(cluster_lib(cfg))
     # the venv's site-packages for Python workers started by a cluster outside this venv
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
