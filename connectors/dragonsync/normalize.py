@@ -21,6 +21,7 @@ Every input yields rows or a Rejected with a reason from the project's DLQ vocab
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class Rejected:
     detail: str      # which field and why
     payload: str     # the offending JSON text (the whole response when it was not JSON)
     kit_id: str | None = None
+    encoding: str = "utf8"   # or "base64" when the original bytes were not UTF-8
 
 
 Result = Row | Rejected
@@ -437,15 +439,19 @@ def normalize_envelope(raw: bytes | str,
     try:
         env = _decode(raw)
     except _Bad as bad:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        return [Rejected(bad.reason, bad.detail, text)]
+        if isinstance(raw, str):
+            return [Rejected(bad.reason, bad.detail, raw)]
+        try:
+            return [Rejected(bad.reason, bad.detail, raw.decode("utf-8"))]
+        except UnicodeDecodeError:
+            return [Rejected(bad.reason, bad.detail, base64.b64encode(raw).decode("ascii"), None, "base64")]
     kind, kit_id, poll_ms = env.get("kind"), env["kit_id"], env["poll_time"]
     out: list[Result] = [kit_row(env)] if kind in ("status", "kit_state") else []
     if kind == "kit_state" or env.get("http_status", 200) != 200:
         return out   # nothing from the kit to store: its state is in the kits row
     if "body_raw" in env:
         out.append(Rejected("invalid_json", f"{kind} response from {kit_id} is not JSON",
-                            str(env["body_raw"]), kit_id))
+                            str(env["body_raw"]), kit_id, str(env.get("body_encoding") or "utf8")))
         return out
     body = env.get("body")
     fallback = epoch_ms(env.get("observed_at"))

@@ -362,6 +362,13 @@ def test_malformed_response_body_is_dead_lettered_with_the_original_text():
     assert results[0].reason == "invalid_json" and results[0].payload == truncated
 
 
+def test_bytes_that_are_not_utf8_are_dead_lettered_as_base64():
+    results = normalize_envelope(envelope("drones", b"\xff\xfe{"))
+    assert (results[0].reason, results[0].encoding, results[0].payload) == ("invalid_json", "base64", "//57")
+    whole = normalize_envelope(b"\xff\x00")
+    assert (whole[0].reason, whole[0].encoding, whole[0].payload) == ("invalid_json", "base64", "/wA=")
+
+
 def test_response_of_the_wrong_shape_is_dead_lettered():
     results = normalize_envelope(envelope("signals", {"error": "oops"}))
     assert [r.reason for r in results if isinstance(r, Rejected)] == ["wrong_type"]
