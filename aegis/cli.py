@@ -15,8 +15,10 @@ COMMANDS: list[str] = [
     "connectors.produce",     # aegis produce
     "connectors.consume",     # aegis consume
     "jobs.cli",               # aegis job run|submit
+    "aegis.catalog",          # aegis sql
     "exporters.cli",          # aegis exporter
     "connectors.dragonsync.cli",  # aegis dragonsync collect|emulate
+    "sim.cli",                # aegis sim
 ]
 
 

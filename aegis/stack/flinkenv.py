@@ -68,6 +68,18 @@ def cluster_lib(cfg: Config | None = None) -> Path:
     return lib
 
 
+def cluster_opt(cfg: Config | None = None) -> Path:
+    """opt/ for Flink's scripts: PyFlink's opt jars plus the SQL gateway jar the SQL client needs."""
+    cfg = cfg or settings()
+    opt = cfg.state_dir / "flink" / "opt"
+    opt.mkdir(parents=True, exist_ok=True)
+    sources = [*(flink_home() / "opt").glob("*.jar"), *(cfg.state_dir / "lib" / "sql-client").glob("*.jar")]
+    for src in sources:
+        if not (opt / src.name).exists():
+            (opt / src.name).symlink_to(src)
+    return opt
+
+
 def _merge(base: dict, top: dict) -> dict:
     out = dict(base)
     for key, value in top.items():
@@ -84,6 +96,7 @@ def flink_env(cfg: Config | None = None) -> dict[str, str]:
     env["FLINK_PLUGINS_DIR"] = str(flink_home() / "plugins")
     env["FLINK_LOG_DIR"] = str(cfg.state_dir / "logs" / "flink")
     env["FLINK_LIB_DIR"] = str(cluster_lib(cfg))
+    env["FLINK_OPT_DIR"] = str(cluster_opt(cfg))
     # the venv's site-packages for Python workers started by a cluster outside this venv
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env

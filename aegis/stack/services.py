@@ -449,6 +449,7 @@ class Exporter(Service):
 
 
 def connector_jars(cfg: Config) -> list[Path]:
+    resolve_jars("flink-sql-client", cfg.state_dir / "lib" / "sql-client")
     return resolve_jars("flink-connectors", cfg.state_dir / "lib" / "flink")
 
 

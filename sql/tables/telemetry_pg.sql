@@ -3,6 +3,8 @@
 -- ts is TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the column is timestamptz.
 -- Arrays travel as PostgreSQL array literals ('{1,2}'): the connector cannot write ARRAY to
 -- PostgreSQL, and the URL's stringtype=unspecified lets the server cast them to double precision[].
+-- Reading through this table (SQL client), select the columns you need: the array columns read back
+-- as PostgreSQL arrays, which a STRING column cannot hold.
 CREATE TABLE IF NOT EXISTS telemetry_pg (
     `schema_version` BIGINT,
     `vehicle_id` STRING NOT NULL,
