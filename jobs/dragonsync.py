@@ -83,12 +83,14 @@ def build_dragonsync(t_env, variables: dict[str, str], cfg: Config):
 
 
 def dragonsync(cfg: Config | None = None, bounded: bool = False, parallelism: int | None = None,
-               wait: bool = True, **overrides: str):
+               wait: bool = True, flink_extra: dict[str, str] | None = None, **overrides: str):
+    """Build and submit the job. `overrides` replace SQL variables (tests: unique topics/tables)."""
     from jobs.runtime import stream_env
 
     cfg = cfg or settings()
-    variables = dragonsync_vars(cfg, BOUNDED_MODE="latest-offset" if bounded else "unbounded", **overrides)
-    t_env = stream_env("aegis-dragonsync", cfg, parallelism)
+    variables = dragonsync_vars(cfg, **{"BOUNDED_MODE": "latest-offset" if bounded else "unbounded",
+                                        **overrides})
+    t_env = stream_env("aegis-dragonsync", cfg, parallelism, flink_extra)
     stmt_set = build_dragonsync(t_env, variables, cfg)
     # submit for execution
     result = stmt_set.execute()

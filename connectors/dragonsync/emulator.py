@@ -194,8 +194,8 @@ class EmulatedKit:
         if self.offline:
             # a keep-alive connection from before the outage: drop it as a dead host would
             if request.transport is not None:
-                request.transport.close()
-            raise ConnectionResetError("kit offline")
+                request.transport.abort()
+            return web.Response(status=503)   # never reaches the client: the connection is gone
         now = self.clock()
         # DragonSync routes with startswith and ignores the query string
         path = next((p for p in ENDPOINTS if request.path.startswith(p)), None)

@@ -11,7 +11,7 @@ import glob
 import json
 import os
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -72,7 +72,7 @@ def scenario() -> dict[str, list[bytes]]:
     return {"d": drones, "s": signals, "st": status}
 
 
-FLINK_TYPES = {"ts": "TIMESTAMP_LTZ(3)", "text": "STRING", "double": "DOUBLE", "int": "INT",
+FLINK_TYPES = {"ts": "TIMESTAMP(3)", "text": "STRING", "double": "DOUBLE", "int": "INT",
                "bigint": "BIGINT", "bool": "BOOLEAN"}
 
 
@@ -129,7 +129,8 @@ def outputs(request, tmp_path_factory) -> dict[str, list[dict]]:
 
 
 def ms(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    """Epoch ms of a sink time: TIMESTAMP(3) holding UTC, as the JDBC sinks get it."""
+    return int(datetime.fromisoformat(text.replace("Z", "")).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def test_each_observation_is_stored_once_despite_repeated_polls(outputs):

@@ -19,7 +19,7 @@ SCHEMA = (ROOT / "connectors" / "dragonsync" / "schema.sql").read_text()
 SQL = ROOT / "sql" / "dragonsync"
 PG_TYPES = {"ts": "timestamptz", "text": "text", "double": "double precision", "int": "integer",
             "bigint": "bigint", "bool": "boolean"}
-FLINK_TYPES = {"ts": "TIMESTAMP_LTZ(3)", "text": "STRING", "double": "DOUBLE", "int": "INT",
+FLINK_TYPES = {"ts": "TIMESTAMP(3)", "text": "STRING", "double": "DOUBLE", "int": "INT",
                "bigint": "BIGINT", "bool": "BOOLEAN"}
 DB_ONLY = {"drones": ["ingested_at"], "signals": ["ingested_at"], "system_health": ["ingested_at"],
            "kits": ["created_at"]}

@@ -1,8 +1,9 @@
 -- The `drones` table (connectors/dragonsync/schema.sql): Remote ID drones and ADS-B aircraft,
 -- one row per (time, kit_id, drone_id), time being the kit's observation time.
 -- JDBC upsert on the primary key: a replay or a re-polled observation overwrites, never duplicates.
+-- Times are TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the columns are timestamptz.
 CREATE TABLE IF NOT EXISTS drones_pg (
-    `time` TIMESTAMP_LTZ(3) NOT NULL,
+    `time` TIMESTAMP(3) NOT NULL,
     `kit_id` STRING NOT NULL,
     `drone_id` STRING NOT NULL,
     `track_type` STRING,
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS drones_pg (
     `on_ground` BOOLEAN,
     `rssi_unit` STRING,
     `seen_by` STRING,
-    `poll_time` TIMESTAMP_LTZ(3),
+    `poll_time` TIMESTAMP(3),
     PRIMARY KEY (`time`, `kit_id`, `drone_id`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',

@@ -1,7 +1,8 @@
 -- The `signals` table: FPV / SiK RF detections, one row per (time, kit_id, freq_mhz).
 -- JDBC upsert on the primary key: a replay or a re-polled observation overwrites, never duplicates.
+-- Times are TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the columns are timestamptz.
 CREATE TABLE IF NOT EXISTS signals_pg (
-    `time` TIMESTAMP_LTZ(3) NOT NULL,
+    `time` TIMESTAMP(3) NOT NULL,
     `kit_id` STRING NOT NULL,
     `freq_mhz` DOUBLE NOT NULL,
     `power_dbm` DOUBLE,
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS signals_pg (
     `rssi` DOUBLE,
     `radius_m` DOUBLE,
     `seen_by` STRING,
-    `poll_time` TIMESTAMP_LTZ(3),
+    `poll_time` TIMESTAMP(3),
     PRIMARY KEY (`time`, `kit_id`, `freq_mhz`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',

@@ -1,7 +1,8 @@
 -- The `system_health` table: one row per kit /status report (time, kit_id).
 -- JDBC upsert on the primary key: a replay or a re-polled observation overwrites, never duplicates.
+-- Times are TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the columns are timestamptz.
 CREATE TABLE IF NOT EXISTS system_health_pg (
-    `time` TIMESTAMP_LTZ(3) NOT NULL,
+    `time` TIMESTAMP(3) NOT NULL,
     `kit_id` STRING NOT NULL,
     `lat` DOUBLE,
     `lon` DOUBLE,
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS system_health_pg (
     `gpsd_time_utc` STRING,
     `kit_updated_epoch` BIGINT,
     `uid` STRING,
-    `poll_time` TIMESTAMP_LTZ(3),
+    `poll_time` TIMESTAMP(3),
     PRIMARY KEY (`time`, `kit_id`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',
