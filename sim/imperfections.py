@@ -22,9 +22,13 @@ Emit = Callable[[bytes, int, bytes, str], None]   # key, ts, payload, kind ("val
 
 
 class Imperfector:
-    def __init__(self, spec: Imperfections, rng: np.random.Generator, ranges: dict, emit: Emit):
+    def __init__(self, spec: Imperfections, seed: np.random.SeedSequence, ranges: dict, emit: Emit):
         self.spec = spec
-        self.rng = rng
+        # jitter is drawn as ticks are simulated, the rest as they are sent: two streams, so that
+        # encoding many ticks at once gives the same records as encoding one at a time
+        jitter_seed, send_seed = seed.spawn(2)
+        self.jitter_rng = np.random.default_rng(jitter_seed)
+        self.rng = np.random.default_rng(send_seed)
         self.ranges = ranges
         self.emit = emit
         kinds = [k for k, w in spec.malformed_kinds.items() if w > 0]
@@ -40,8 +44,8 @@ class Imperfector:
         s = self.spec
         if s.jitter_rate <= 0 or s.jitter_ms <= 0 or n == 0:
             return None
-        hit = self.rng.random(n) < s.jitter_rate
-        shift = np.clip(self.rng.normal(0.0, s.jitter_ms, n), -3 * s.jitter_ms, 3 * s.jitter_ms)
+        hit = self.jitter_rng.random(n) < s.jitter_rate
+        shift = np.clip(self.jitter_rng.normal(0.0, s.jitter_ms, n), -3 * s.jitter_ms, 3 * s.jitter_ms)
         shift = np.where(hit, np.round(shift), 0).astype(np.int64)
         self.counts["jittered"] += int(np.count_nonzero(shift))
         return shift

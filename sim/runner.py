@@ -116,7 +116,7 @@ class Simulation:
             self.ticks, config.speed, now_ms, float(self.cfg.get("sim.end_margin_s", 60)))
         self.plans = build_plan(self.scenario, config.vehicles, config.seed, self.ticks)
         self.fleet = Fleet(self.plans, self.start_ms, config.seed, self.ranges)
-        self._imp_rng = np.random.default_rng(np.random.SeedSequence([config.seed, 3]))
+        self._imp_seed = np.random.SeedSequence([config.seed, 3])
         self.report = SimReport(
             scenario=self.scenario.name, seed=config.seed, vehicles=len(self.plans),
             vehicles_by_type=dict(Counter(p.vehicle_type for p in self.plans)), duration_s=self.ticks,
@@ -128,7 +128,7 @@ class Simulation:
     def begin(self, sink: Sink) -> None:
         self.sink = sink
         self.report.target = getattr(sink, "description", type(sink).__name__)
-        self.imperfector = Imperfector(self.imperfections, self._imp_rng, self.ranges, sink.send)
+        self.imperfector = Imperfector(self.imperfections, self._imp_seed, self.ranges, sink.send)
         self.tick = -1
         self._wall0 = time.monotonic()
         sink.ground_truth(self.fleet.ground_truth(), self.start_ms)

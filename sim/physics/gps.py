@@ -19,7 +19,7 @@ class Gps:
              lost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """z: (n, 4) standard normals, u: (n, 3) uniforms. Returns sats, hdop, reported offset (m, E/N)."""
         # satellites rise and set: now and then one more or one fewer, pulled back to the base count
-        change = (u[:, 0] < 0.03) * np.where(u[:, 1] < 0.5 + 0.1 * np.sign(self.base_sats - self.sats), 1, -1)
+        change = (u[:, 0] < 0.03) * np.where(u[:, 1] < 0.5 + 0.3 * np.sign(self.base_sats - self.sats), 1, -1)
         self.sats = np.clip(self.sats + change, 5, 24)
         sats = np.clip(np.round(self.sats - 9.0 * degradation), 3, 24).astype(np.int64)
         sats = np.where(lost, 3, sats)

@@ -123,8 +123,8 @@ class MachineGroup:
 
         running = mode == M_RUNNING
         target = np.where(running, self.job_rpm, 0.0)
-        # spindle inertia: ~2 s to reach speed; an emergency stop brakes hard
-        tau = np.where(mode == M_EMERGENCY, 0.3, 2.0)
+        # spindle inertia: ~2 s to reach speed; an emergency stop brakes hard, a seized spindle stops dead
+        tau = np.where((mode == M_EMERGENCY) | (mode == M_FAULT), 0.3, 2.0)
         self.rpm = np.maximum(approach(self.rpm, target, lag_factor(tau)) * (1 + 0.002 * z[:, Z_RPM]), 0.0)
         self.rpm = np.where(self.rpm < 5.0, 0.0, self.rpm)
         if fs.present["motor_failure"]:
