@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "connectors.consume",     # aegis consume
     "jobs.cli",               # aegis job run|submit
     "aegis.catalog",          # aegis sql
+    "aegis.demo",             # aegis demo
     "exporters.cli",          # aegis exporter
     "connectors.dragonsync.cli",  # aegis dragonsync collect|emulate
     "sim.cli",                # aegis sim

@@ -4,6 +4,7 @@ standalone cluster with PyFlink's bundled `flink run -py`."""
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 
@@ -51,12 +52,59 @@ def flink_run_command(name: str, *job_args: str) -> list[str]:
             "-py", str(ROOT / "jobs" / f"{name}.py"), *job_args]
 
 
-def _submit(args: argparse.Namespace) -> int:
+def submit_detached(name: str, *job_args: str, timeout_s: float = 180) -> str:
+    """`flink run -d -py jobs/<name>.py`; returns the JobID once the cluster has accepted the job.
+
+    PyFlink's client can linger after a detached submission (its Python driver does not exit while
+    an unbounded job runs), so the client is stopped once the JobID is printed: the job lives on the
+    cluster, not in the client."""
+    import select
+    import time
+
     from aegis.stack import flinkenv
 
+    proc = subprocess.Popen(flink_run_command(name, "--detach", *job_args), cwd=ROOT, env=flinkenv.flink_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                line = proc.stdout.readline()
+                if not line and proc.poll() is not None:
+                    break
+                lines.append(line)
+                m = re.search(r"JobID ([0-9a-f]{32})", line)
+                if m:
+                    return m.group(1)
+            elif proc.poll() is not None:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    raise SubmitError(f"flink run did not report a JobID for {name}:\n" + "".join(lines[-40:]))
+
+
+class SubmitError(RuntimeError):
+    pass
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from aegis.cli import CliError
+
     _check(args.name)
-    cmd = flink_run_command(args.name, "--detach", *(["--bounded"] if args.bounded else []))
-    return subprocess.call(cmd, cwd=ROOT, env=flinkenv.flink_env())
+    try:
+        job_id = submit_detached(args.name, *(["--bounded"] if args.bounded else []))
+    except SubmitError as e:
+        raise CliError(str(e)) from e
+    print(f"submitted {args.name}: JobID {job_id}")
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

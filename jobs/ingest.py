@@ -40,7 +40,8 @@ def ingest(cfg: Config | None = None, bounded: bool = False, parallelism: int | 
            wait: bool = True, flink_extra: dict[str, str] | None = None, **overrides: str):
     """Build and submit the job. `overrides` replace SQL variables (tests: unique topics/tables)."""
     cfg = cfg or settings()
-    defaults = {"GROUP_ID": "aegis-ingest", "TXN_PREFIX": "aegis-ingest",
+    # a restarted job goes on from the offsets its checkpoints committed; a new one from the start
+    defaults = {"GROUP_ID": "aegis-ingest", "TXN_PREFIX": "aegis-ingest", "STARTUP_MODE": "group-offsets",
                 "BOUNDED_MODE": "latest-offset" if bounded else "unbounded"}
     variables = sql_vars(cfg, **{**defaults, **overrides})
     t_env = stream_env("aegis-ingest", cfg, parallelism, flink_extra)

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS telemetry_raw (
     'properties.group.id' = 'aegis-sql-client',
     'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = 'earliest-offset',
+    'properties.auto.offset.reset' = 'earliest',
     'scan.bounded.mode' = 'unbounded',
     'format' = 'raw'
 );

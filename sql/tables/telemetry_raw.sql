@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS telemetry_raw (
     'properties.group.id' = '${GROUP_ID}',
     'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = '${STARTUP_MODE}',
+    'properties.auto.offset.reset' = 'earliest',
     'scan.bounded.mode' = '${BOUNDED_MODE}',
     'format' = 'raw'
 );

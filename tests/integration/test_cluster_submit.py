@@ -4,18 +4,14 @@ cluster (started by `aegis stack up`) passes the same check as on the MiniCluste
 from __future__ import annotations
 
 import collections
-import re
-import subprocess
 import time
 
 import orjson
 import pytest
 import requests
 
-from aegis import ROOT
-from aegis.stack import flinkenv
 from connectors.kafka import read_topic
-from jobs.cli import flink_run_command
+from jobs.cli import submit_detached
 from tests.integration.conftest import make_table_like, make_topics, pg_rows
 from tests.integration.test_ingest import produce
 
@@ -43,12 +39,8 @@ def test_flink_run_py_on_the_standalone_cluster(names):
     variables = dict(TOPIC_TELEMETRY=topics["telemetry"], TOPIC_TELEMETRY_CLEAN=topics["telemetry.clean"],
                      TOPIC_TELEMETRY_DLQ=topics["telemetry.dlq"], PG_TABLE_TELEMETRY=table,
                      TXN_PREFIX=f"test-{names.uid}")
-    cmd = flink_run_command("ingest", "--detach", "--bounded", *[f"--var={k}={v}" for k, v in variables.items()])
-    res = subprocess.run(cmd, cwd=ROOT, env=flinkenv.flink_env(cfg), capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    job_id = re.search(r"JobID ([0-9a-f]{32})", res.stdout + res.stderr)
-    assert job_id, res.stdout[-2000:]
-    assert wait_for_job(rest, job_id.group(1)) == "FINISHED"
+    job_id = submit_detached("ingest", "--bounded", *[f"--var={k}={v}" for k, v in variables.items()])
+    assert wait_for_job(rest, job_id) == "FINISHED"
 
     assert pg_rows(cfg, f"SELECT count(*), count(DISTINCT (vehicle_id, seq)) FROM {table}")[0] == (n_valid, n_valid)
     dlq = [orjson.loads(v) for _, v in read_topic(topics["telemetry.dlq"], cfg, idle_s=3)]

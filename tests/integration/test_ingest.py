@@ -98,5 +98,6 @@ def test_ingest_stores_valid_dead_letters_bad_and_replays_idempotently(names):
     assert len(not_utf8) == 1
 
     # replay: the same job over the same topic again upserts the same rows, nothing more
-    ingest(cfg, bounded=True, flink_extra=FAIL_FAST, **{**overrides, "TXN_PREFIX": f"test-{names.uid}-replay"})
+    ingest(cfg, bounded=True, flink_extra=FAIL_FAST,
+           **{**overrides, "TXN_PREFIX": f"test-{names.uid}-replay", "STARTUP_MODE": "earliest-offset"})
     assert pg_rows(cfg, f"SELECT count(*) FROM {table}")[0][0] == n_valid
