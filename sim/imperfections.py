@@ -19,11 +19,14 @@ from sim.malform import malform
 from sim.scenario import Imperfections
 
 Emit = Callable[[bytes, int, bytes, str], None]   # key, ts, payload, kind ("valid", "duplicate_seq", reason)
+EmitMany = Callable[[list[bytes], list[int], list[bytes]], None]   # a batch of valid records
 
 
 class Imperfector:
-    def __init__(self, spec: Imperfections, seed: np.random.SeedSequence, ranges: dict, emit: Emit):
+    def __init__(self, spec: Imperfections, seed: np.random.SeedSequence, ranges: dict, emit: Emit,
+                 emit_valid: EmitMany | None = None):
         self.spec = spec
+        self.emit_valid = emit_valid
         # jitter is drawn as ticks are simulated, the rest as they are sent: two streams, so that
         # encoding many ticks at once gives the same records as encoding one at a time
         jitter_seed, send_seed = seed.spawn(2)
@@ -51,9 +54,12 @@ class Imperfector:
         return shift
 
     def _send_valid(self, tick: int, keys: list[bytes], ts: list[int], payloads: list[bytes]) -> None:
-        emit = self.emit
-        for k, t, p in zip(keys, ts, payloads, strict=True):
-            emit(k, t, p, "valid")
+        if self.emit_valid is not None:
+            self.emit_valid(keys, ts, payloads)
+        else:
+            emit = self.emit
+            for k, t, p in zip(keys, ts, payloads, strict=True):
+                emit(k, t, p, "valid")
         self.counts["valid"] += len(payloads)
         rate = self.spec.duplicate_rate
         if rate > 0 and payloads:

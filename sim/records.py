@@ -39,6 +39,9 @@ DECIMALS: dict[str, int] = {
 INT_FIELDS = frozenset({"ts", "seq", "gps_sats", "last_maintenance_ts", "flight_cycles", "cycle_count"})
 LIST_FIELDS = frozenset({"cell_voltages", "motor_rpm", "motor_temp_c", "motor_current_a"})
 _TRUE, _FALSE, _NULL = b"true", b"false", b"null"
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+# stands in for a null list (a dropped-out sensor) inside a "[%s]" slot, patched after formatting
+_NULL_LIST = b"\x00"
 
 
 def _split_flat(raw: bytes, n: int) -> list[bytes]:
@@ -48,19 +51,20 @@ def _split_flat(raw: bytes, n: int) -> list[bytes]:
 
 
 def float_pieces(values: np.ndarray, decimals: int) -> list[bytes]:
-    # + 0.0 turns -0.0 into 0.0
-    return _split_flat(orjson.dumps((np.round(values, decimals) + 0.0).tolist()), len(values))
+    # + 0.0 turns -0.0 into 0.0; orjson writes numpy arrays without a detour through Python floats
+    return _split_flat(orjson.dumps(np.round(values, decimals) + 0.0, option=_NUMPY), len(values))
 
 
 def int_pieces(values: np.ndarray) -> list[bytes]:
-    return _split_flat(orjson.dumps(np.asarray(values, dtype=np.int64).tolist()), len(values))
+    return _split_flat(orjson.dumps(np.ascontiguousarray(values, dtype=np.int64), option=_NUMPY), len(values))
 
 
 def list_pieces(values: np.ndarray, decimals: int) -> list[bytes]:
+    """The inside of each row's JSON list ("1.0,2.0"): the template holds the brackets."""
     if values.shape[1] == 1:
-        return [b"[" + p + b"]" for p in float_pieces(values[:, 0], decimals)]
-    raw = orjson.dumps((np.round(values, decimals) + 0.0).tolist())
-    return [b"[" + p + b"]" for p in raw[2:-2].split(b"],[")]
+        return float_pieces(values[:, 0], decimals)
+    raw = orjson.dumps(np.round(values, decimals) + 0.0, option=_NUMPY)
+    return raw[2:-2].split(b"],[")
 
 
 class GroupEncoder:
@@ -75,7 +79,8 @@ class GroupEncoder:
             "schema_version": SCHEMA_VERSION, "vehicle_id": p.vehicle_id, "vehicle_type": p.vehicle_type,
             "fleet_id": p.fleet_id, "swarm_id": p.swarm_id, "firmware": p.firmware})[:-1] + b"," for p in plans]
         self.keys = [p.vehicle_id.encode() for p in plans]
-        parts = [f'"{f}":%s' if f in self.fields else f'"{f}":null' for f in TELEMETRY_FIELDS[len(STATIC_FIELDS):]]
+        parts = [(f'"{f}":[%s]' if f in LIST_FIELDS else f'"{f}":%s') if f in self.fields else f'"{f}":null'
+                 for f in TELEMETRY_FIELDS[len(STATIC_FIELDS):]]
         self.template = ("%s" + ",".join(parts) + "}").encode()
         self.ranges = {f: (float(lo), float(hi)) for f, (lo, hi) in ranges.items() if f in self.fields}
 
@@ -112,13 +117,21 @@ class GroupEncoder:
         else:
             prefix = [self.prefix[i % n_vehicles] for i in rows.tolist()]
         columns = [prefix]
+        patches: list[tuple[int, bytes, bytes]] = []
         for name in self.fields:
             pieces = self._pieces(name, cols[name], rows)
             mask = nulls.get(name)
             if mask is not None:
                 sel = mask if rows is None else mask[rows]
                 for i in np.flatnonzero(sel).tolist():
-                    pieces[i] = _NULL
+                    if name in LIST_FIELDS:
+                        pieces[i] = _NULL_LIST
+                        patches.append((i, f'"{name}":['.encode() + _NULL_LIST + b"]", f'"{name}":null'.encode()))
+                    else:
+                        pieces[i] = _NULL
             columns.append(pieces)
         template = self.template
-        return [template % row for row in zip(*columns, strict=True)]
+        out = [template % row for row in zip(*columns, strict=True)]
+        for i, old, new in patches:
+            out[i] = out[i].replace(old, new)
+        return out

@@ -126,9 +126,12 @@ class Simulation:
 
     # ------------------------------------------------------------------ tick-level API
     def begin(self, sink: Sink) -> None:
+        if hasattr(self, "sink"):
+            raise RuntimeError("a Simulation runs once; build a new one for another run")
         self.sink = sink
         self.report.target = getattr(sink, "description", type(sink).__name__)
-        self.imperfector = Imperfector(self.imperfections, self._imp_seed, self.ranges, sink.send)
+        self.imperfector = Imperfector(self.imperfections, self._imp_seed, self.ranges, sink.send,
+                                       getattr(sink, "send_valid", None))
         self.tick = -1
         self._wall0 = time.monotonic()
         sink.ground_truth(self.fleet.ground_truth(), self.start_ms)

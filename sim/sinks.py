@@ -82,6 +82,10 @@ class JsonlSink(_LatestTruth):
     def send(self, key: bytes, ts: int, payload: bytes, kind: str) -> None:
         self.out.write(payload + b"\n")
 
+    def send_valid(self, keys: list[bytes], ts: list[int], payloads: list[bytes]) -> None:
+        if payloads:
+            self.out.write(b"\n".join(payloads) + b"\n")
+
     def poll(self) -> None:
         if self.path is None:
             self.out.flush()
@@ -151,11 +155,14 @@ class ParquetSink(_LatestTruth):
 
     def send(self, key: bytes, ts: int, payload: bytes, kind: str) -> None:
         if kind == "valid":
-            self.pending.append(payload)
-            if len(self.pending) >= self.rows_per_file:
-                self._write_part()
+            self.send_valid([key], [ts], [payload])
         else:
             self.rejected.append((kind, key, ts, payload))
+
+    def send_valid(self, keys: list[bytes], ts: list[int], payloads: list[bytes]) -> None:
+        self.pending.extend(payloads)
+        while len(self.pending) >= self.rows_per_file:
+            self._write_part()
 
     def _write_part(self) -> None:
         import pyarrow as pa
@@ -163,17 +170,18 @@ class ParquetSink(_LatestTruth):
 
         if not self.pending:
             return
-        rows = orjson.loads(b"[" + b",".join(self.pending) + b"]")
+        chunk, self.pending = self.pending[: self.rows_per_file], self.pending[self.rows_per_file:]
+        rows = orjson.loads(b"[" + b",".join(chunk) + b"]")
         table = pa.Table.from_pylist(rows, schema=self.schema)
         pq.write_table(table, self.dir / "telemetry" / f"part-{self.parts:05d}.parquet", compression="zstd")
         self.parts += 1
-        self.pending = []
 
     def close(self, report: SimReport) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self._write_part()
+        while self.pending:
+            self._write_part()
         kinds, keys, ts, payloads = (list(c) for c in zip(*self.rejected, strict=True)) if self.rejected \
             else ([], [], [], [])
         pq.write_table(pa.table({
@@ -224,6 +232,12 @@ class KafkaSink:
 
     def send(self, key: bytes, ts: int, payload: bytes, kind: str) -> None:
         self._send(key, payload, ts)
+
+    def send_valid(self, keys: list[bytes], ts: list[int], payloads: list[bytes]) -> None:
+        """A batch of valid records (the hot path: one Python call per record fewer)."""
+        send = self._send
+        for k, t, p in zip(keys, ts, payloads, strict=True):
+            send(k, p, t)
 
     def ground_truth(self, records: list[dict], ts: int) -> None:
         for r in records:
