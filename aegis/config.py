@@ -90,7 +90,10 @@ class Config:
 
     def jdbc_url(self) -> str:
         pg = self.get("postgres")
-        return f"jdbc:postgresql://{pg['host']}:{pg['port']}/{pg['database']}?stringtype=unspecified"
+        # stringtype=unspecified: array literals sent as text are cast by the server (JDBC sinks);
+        # reWriteBatchedInserts: a batch of upserts becomes multi-row statements
+        return (f"jdbc:postgresql://{pg['host']}:{pg['port']}/{pg['database']}"
+                "?stringtype=unspecified&reWriteBatchedInserts=true")
 
 
 def load(path: Path = CONFIG_FILE, environ: dict[str, str] | None = None) -> Config:

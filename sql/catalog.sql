@@ -168,7 +168,7 @@ CREATE TABLE IF NOT EXISTS telemetry_pg (
     PRIMARY KEY (`vehicle_id`, `ts`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',
-    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
     'table-name' = 'telemetry',
     'username' = 'aegis',
     'password' = 'aegis-dev',
