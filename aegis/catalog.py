@@ -10,15 +10,24 @@ a unit test fails when it is out of date. Later jobs add their table files to CA
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 
 from aegis import ROOT
-from aegis.config import Config, load
-from aegis.sqlfiles import SQL_DIR, sql_vars, table_ddl
+from aegis.config import Config
+from aegis.config import load as load_config
+from aegis.sqlfiles import SQL_DIR, load
 
 CATALOG = SQL_DIR / "catalog.sql"
-CATALOG_TABLES: list[str] = ["telemetry_raw", "telemetry_clean", "telemetry_dlq", "telemetry_pg"]
+#: (SQL file under sql/, the variables it needs) in catalog order; later jobs add theirs
+CATALOG_TABLES: list[tuple[str, str]] = [
+    *[(f"tables/{name}.sql", "aegis.sqlfiles:sql_vars")
+      for name in ("telemetry_raw", "telemetry_clean", "telemetry_dlq", "telemetry_pg")],
+    *[(f"dragonsync/tables/{name}.sql", "jobs.dragonsync:dragonsync_vars")
+      for name in ("dragonsync_drones_raw", "dragonsync_signals_raw", "dragonsync_status_raw", "dragonsync_dlq",
+                   "dragonsync_alerts", "drones_pg", "signals_pg", "system_health_pg", "kits_pg")],
+]
 
 HEADER = """-- Aegis catalog for the Flink SQL client: `aegis sql`, or
 --   sql-client.sh -i sql/catalog.sql -j <each jar in .aegis/lib/flink>
@@ -32,11 +41,13 @@ SET 'sql-client.execution.result-mode' = 'tableau';
 
 def render_catalog(cfg: Config | None = None) -> str:
     # the committed file carries the dev defaults, never a password from the environment
-    cfg = cfg or load(environ={})
-    variables = sql_vars(cfg, GROUP_ID="aegis-sql-client", STARTUP_MODE="earliest-offset")
+    cfg = cfg or load_config(environ={})
     parts = [HEADER]
-    for name in CATALOG_TABLES:
-        for stmt in table_ddl(name, variables):
+    for relpath, vars_fn in CATALOG_TABLES:
+        module, _, fn = vars_fn.partition(":")
+        variables = getattr(importlib.import_module(module), fn)(
+            cfg, GROUP_ID="aegis-sql-client", STARTUP_MODE="earliest-offset")
+        for stmt in load(relpath, variables):
             parts.append(stmt + ";\n")
     return "\n".join(parts)
 

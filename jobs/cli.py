@@ -12,6 +12,7 @@ from aegis import ROOT
 
 JOBS = {
     "ingest": "parse, validate, dedupe raw telemetry -> clean topic, DLQ, PostgreSQL",
+    "dragonsync": "normalise DragonSync kit data -> drones, signals, system_health, kits; detections -> alerts",
 }
 
 

@@ -176,3 +176,264 @@ CREATE TABLE IF NOT EXISTS telemetry_pg (
     'sink.buffer-flush.interval' = '500ms',
     'sink.max-retries' = '5'
 );
+
+CREATE TABLE IF NOT EXISTS dragonsync_drones_raw (
+    `payload` BYTES,
+    `kafka_partition` INT METADATA FROM 'partition' VIRTUAL,
+    `kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,
+    `kafka_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    `proc_time` AS PROCTIME()
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.dragonsync.drones',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'format' = 'raw'
+);
+
+CREATE TABLE IF NOT EXISTS dragonsync_signals_raw (
+    `payload` BYTES,
+    `kafka_partition` INT METADATA FROM 'partition' VIRTUAL,
+    `kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,
+    `kafka_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    `proc_time` AS PROCTIME()
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.dragonsync.signals',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'format' = 'raw'
+);
+
+CREATE TABLE IF NOT EXISTS dragonsync_status_raw (
+    `payload` BYTES,
+    `kafka_partition` INT METADATA FROM 'partition' VIRTUAL,
+    `kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,
+    `kafka_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    `proc_time` AS PROCTIME()
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.dragonsync.status',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'format' = 'raw'
+);
+
+CREATE TABLE IF NOT EXISTS dragonsync_dlq (
+    `schema_version` BIGINT,
+    `reason` STRING,
+    `detail` STRING,
+    `vehicle_id` STRING,
+    `source_topic` STRING,
+    `source_partition` BIGINT,
+    `source_offset` BIGINT,
+    `source_timestamp` BIGINT,
+    `payload` STRING,
+    `payload_encoding` STRING,
+    `dead_lettered_at` BIGINT
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.dragonsync.dlq',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-dragonsync-dlq'
+);
+
+CREATE TABLE IF NOT EXISTS dragonsync_alerts (
+    `schema_version` BIGINT,
+    `alert_id` STRING NOT NULL,
+    `vehicle_id` STRING NOT NULL,
+    `fleet_id` STRING,
+    `alert_type` STRING NOT NULL,
+    `severity` STRING NOT NULL,
+    `value` DOUBLE,
+    `threshold` DOUBLE,
+    `ts` BIGINT NOT NULL,
+    `message` STRING,
+    `source` STRING
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.alerts',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'key.format' = 'raw',
+    'key.fields' = 'vehicle_id',
+    'value.format' = 'json',
+    'value.fields-include' = 'ALL',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-dragonsync-alerts'
+);
+
+CREATE TABLE IF NOT EXISTS drones_pg (
+    `time` TIMESTAMP(3) NOT NULL,
+    `kit_id` STRING NOT NULL,
+    `drone_id` STRING NOT NULL,
+    `track_type` STRING,
+    `lat` DOUBLE,
+    `lon` DOUBLE,
+    `alt` DOUBLE,
+    `speed` DOUBLE,
+    `heading` DOUBLE,
+    `vspeed` DOUBLE,
+    `height` DOUBLE,
+    `direction` DOUBLE,
+    `pilot_lat` DOUBLE,
+    `pilot_lon` DOUBLE,
+    `home_lat` DOUBLE,
+    `home_lon` DOUBLE,
+    `freq` DOUBLE,
+    `op_status` STRING,
+    `id_type` STRING,
+    `mac` STRING,
+    `ua_type` STRING,
+    `operator_id` STRING,
+    `caa_id` STRING,
+    `rid_make` STRING,
+    `rid_model` STRING,
+    `rid_source` STRING,
+    `runtime` INT,
+    `rssi` DOUBLE,
+    `transport` STRING,
+    `description` STRING,
+    `ua_type_name` STRING,
+    `operator_id_type` STRING,
+    `height_type` STRING,
+    `ew_dir` STRING,
+    `rid_status` STRING,
+    `rid_tracking` STRING,
+    `freq_mhz` DOUBLE,
+    `pressure_altitude` DOUBLE,
+    `gps_accuracy` DOUBLE,
+    `observed_at` DOUBLE,
+    `rid_lookup_attempted` BOOLEAN,
+    `rid_lookup_success` BOOLEAN,
+    `flight` STRING,
+    `squawk` STRING,
+    `registration` STRING,
+    `category` STRING,
+    `on_ground` BOOLEAN,
+    `rssi_unit` STRING,
+    `seen_by` STRING,
+    `poll_time` TIMESTAMP(3),
+    PRIMARY KEY (`time`, `kit_id`, `drone_id`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'drones',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);
+
+CREATE TABLE IF NOT EXISTS signals_pg (
+    `time` TIMESTAMP(3) NOT NULL,
+    `kit_id` STRING NOT NULL,
+    `freq_mhz` DOUBLE NOT NULL,
+    `power_dbm` DOUBLE,
+    `bandwidth_mhz` DOUBLE,
+    `lat` DOUBLE,
+    `lon` DOUBLE,
+    `alt` DOUBLE,
+    `pal_conf` DOUBLE,
+    `ntsc_conf` DOUBLE,
+    `detection_type` STRING,
+    `source` STRING,
+    `signal_type` STRING,
+    `uid` STRING,
+    `alert_id` STRING,
+    `callsign` STRING,
+    `description` STRING,
+    `rssi` DOUBLE,
+    `radius_m` DOUBLE,
+    `seen_by` STRING,
+    `poll_time` TIMESTAMP(3),
+    PRIMARY KEY (`time`, `kit_id`, `freq_mhz`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'signals',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);
+
+CREATE TABLE IF NOT EXISTS system_health_pg (
+    `time` TIMESTAMP(3) NOT NULL,
+    `kit_id` STRING NOT NULL,
+    `lat` DOUBLE,
+    `lon` DOUBLE,
+    `alt` DOUBLE,
+    `temp_cpu` DOUBLE,
+    `temp_gpu` DOUBLE,
+    `pluto_temp` DOUBLE,
+    `zynq_temp` DOUBLE,
+    `speed` DOUBLE,
+    `track` DOUBLE,
+    `cpu_percent` DOUBLE,
+    `memory_percent` DOUBLE,
+    `disk_percent` DOUBLE,
+    `uptime_hours` DOUBLE,
+    `gps_fix` BOOLEAN,
+    `time_source` STRING,
+    `gpsd_time_utc` STRING,
+    `kit_updated_epoch` BIGINT,
+    `uid` STRING,
+    `poll_time` TIMESTAMP(3),
+    PRIMARY KEY (`time`, `kit_id`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'system_health',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);
+
+CREATE TABLE IF NOT EXISTS kits_pg (
+    `kit_id` STRING NOT NULL,
+    `name` STRING,
+    `location` STRING,
+    `api_url` STRING,
+    `last_seen` TIMESTAMP(3),
+    `status` STRING,
+    `enabled` BOOLEAN,
+    `source` STRING,
+    `uid` STRING,
+    `last_error` STRING,
+    `updated_at` TIMESTAMP(3),
+    PRIMARY KEY (`kit_id`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'kits',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);

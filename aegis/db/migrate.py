@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = ROOT / "aegis" / "db" / "migrations"
 # schema files owned by other parts of the project, applied after the numbered migrations
-EXTRA: list[Path] = []
+EXTRA: list[Path] = [
+    ROOT / "connectors" / "dragonsync" / "schema.sql",
+]
 
 TIMESERIES = re.compile(r"--\s*aegis:timeseries\s+(\w+)\s+(\w+)")
 PARTITION_DAYS_AHEAD = 7
@@ -47,6 +49,11 @@ def _timescale(conn: psycopg.Connection) -> bool:
 
 def migration_files() -> list[Path]:
     return sorted(MIGRATIONS.glob("*.sql")) + EXTRA
+
+
+def migration_name(path: Path) -> str:
+    """Numbered migrations by file name; extra schema files by their path in the repository."""
+    return path.name if path.parent == MIGRATIONS else str(path.relative_to(ROOT))
 
 
 def ensure_partitions(conn: psycopg.Connection, table: str, column: str, around: datetime | None = None) -> None:
@@ -99,13 +106,14 @@ def migrate(cfg: Config | None = None) -> list[str]:
             timescale = _timescale(conn)
             done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
             for path in migration_files():
-                if path.name in done:
+                name = migration_name(path)
+                if name in done:
                     continue
                 with conn.transaction():
                     apply(path, conn, timescale)
-                    conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (path.name,))
-                applied.append(path.name)
-                log.info("applied %s", path.name)
+                    conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+                applied.append(name)
+                log.info("applied %s", name)
             if not timescale:
                 for path in migration_files():
                     for table, column in TIMESERIES.findall(path.read_text()):

@@ -77,9 +77,7 @@ FLINK_TYPES = {"ts": "TIMESTAMP(3)", "text": "STRING", "double": "DOUBLE", "int"
 
 
 @pytest.fixture(scope="module")
-def outputs(request, tmp_path_factory) -> dict[str, list[dict]]:
-    if "integration" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("runs a Flink MiniCluster (~1 min): pytest -m integration")
+def outputs(tmp_path_factory) -> dict[str, list[dict]]:
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 

@@ -1,15 +1,14 @@
 """DragonSync end to end over the live stack: 10 emulated kits, two failing in different ways ->
 `aegis dragonsync collect`'s poller -> Kafka -> jobs/dragonsync.py -> PostgreSQL, DLQ and alerts.
 
-Needs Kafka, PostgreSQL and the connector jars (`aegis stack up`); runs only with
-`pytest -m integration` (about 1.5 minutes). It uses its own topics and its own PostgreSQL schema
+Uses the session's shared stack (tests/integration/conftest.py); about 1.5 minutes. It uses its own
+topics and its own PostgreSQL schema
 made from connectors/dragonsync/schema.sql, so it sees no other data and leaves the real tables alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -18,7 +17,6 @@ import orjson
 import pytest
 
 from aegis import ROOT
-from aegis.config import settings
 from connectors.dragonsync.emulator import EmulatorConfig, EmulatorThread, parse_faults
 from connectors.dragonsync.kit_state import KitState, Outcome, backoff_delay
 from connectors.dragonsync.settings import CollectorSettings
@@ -34,22 +32,10 @@ SETTINGS = CollectorSettings(
 COLLECT_S = 15
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 @pytest.fixture(scope="module")
-def run(request):
-    if "integration" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("needs the local stack: pytest -m integration")
-    cfg = settings()
-    pg = cfg.get("postgres")
-    if not (_reachable(*cfg.bootstrap.split(":")) and _reachable(pg["host"], int(pg["port"]))):
-        pytest.skip("Kafka or PostgreSQL is not up: aegis stack up")
+def run(stack):
+    cfg = stack
     import psycopg
 
     from connectors.dragonsync.kafka_sink import KafkaSink
