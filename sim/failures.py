@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from sim.catalog import GRADUAL, SUDDEN
+from sim.physics.fast import any_, clip
 from sim.plan import VehiclePlan
 
 SEVERITY_EXPONENT = 1.5
@@ -47,7 +48,7 @@ class FailureState:
         """0..1 per vehicle for a gradual mode (0 for vehicles without it)."""
         if not self.present[mode]:
             return self._zeros
-        x = np.clip((t - self.onset_s) / self._span, 0.0, 1.0) ** SEVERITY_EXPONENT
+        x = clip((t - self.onset_s) / self._span, 0.0, 1.0) ** SEVERITY_EXPONENT
         return np.where(self.mask[mode], x, 0.0)
 
     def newly_failed(self, t: float) -> np.ndarray:
@@ -59,7 +60,7 @@ class FailureState:
     def strike(self, t: float, in_operation: np.ndarray) -> np.ndarray:
         """Sudden failures that strike at this tick."""
         new = self.sudden & ~self.triggered & (t >= self.onset_s) & in_operation
-        if new.any():
+        if any_(new):
             self.triggered |= new
             self.trigger_s[new] = t
         return new

@@ -10,6 +10,7 @@ import numpy as np
 
 from aegis.contracts import SCHEMA_VERSION, VEHICLE_TYPES, CommandKind
 from sim.physics.environment import Environment
+from sim.physics.fast import any_
 from sim.plan import VehiclePlan
 from sim.records import GroupEncoder
 from sim.vehicles.machine import MachineGroup
@@ -102,9 +103,9 @@ class Fleet:
                 ts_arr = ts_arr + jitter[idx]
             silent = group.silent(t)
             rows = None
-            if silent.any():
+            if any_(silent):
                 rows = np.flatnonzero(~silent)
-                silenced += int(silent.sum())
+                silenced += int(np.count_nonzero(silent))
             cols, nulls = group.columns(t, ts_arr)
             groups.append((_snapshot(cols), nulls, rows, ts_arr))
             group.advance_seq()

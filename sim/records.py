@@ -52,7 +52,7 @@ def _split_flat(raw: bytes, n: int) -> list[bytes]:
 
 def float_pieces(values: np.ndarray, decimals: int) -> list[bytes]:
     # + 0.0 turns -0.0 into 0.0; orjson writes numpy arrays without a detour through Python floats
-    return _split_flat(orjson.dumps(np.round(values, decimals) + 0.0, option=_NUMPY), len(values))
+    return _split_flat(orjson.dumps(values.round(decimals) + 0.0, option=_NUMPY), len(values))
 
 
 def int_pieces(values: np.ndarray) -> list[bytes]:
@@ -63,7 +63,7 @@ def list_pieces(values: np.ndarray, decimals: int) -> list[bytes]:
     """The inside of each row's JSON list ("1.0,2.0"): the template holds the brackets."""
     if values.shape[1] == 1:
         return float_pieces(values[:, 0], decimals)
-    raw = orjson.dumps(np.round(values, decimals) + 0.0, option=_NUMPY)
+    raw = orjson.dumps(values.round(decimals) + 0.0, option=_NUMPY)
     return raw[2:-2].split(b"],[")
 
 

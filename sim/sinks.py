@@ -8,6 +8,7 @@ and the report beside the data.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import IO, Protocol
@@ -130,15 +131,19 @@ def arrow_schema(model: type) -> object:
 class ParquetSink(_LatestTruth):
     """DIR/telemetry/part-NNNNN.parquet: the valid records as typed rows (exactly what a perfect
     ingest stores); DIR/rejected.parquet: everything else with its reason and raw bytes;
-    DIR/groundtruth.parquet; DIR/report.json."""
+    DIR/groundtruth.parquet; DIR/report.json. Rows are written a row group at a time, so memory stays
+    bounded however long the run."""
 
-    def __init__(self, directory: str | Path, rows_per_file: int | None = None, cfg: Config | None = None):
+    def __init__(self, directory: str | Path, rows_per_file: int | None = None, cfg: Config | None = None,
+                 row_group_rows: int | None = None):
         super().__init__()
-        import pyarrow  # noqa: F401 - fail early if missing
+        import pyarrow.json as pa_json
 
         cfg = cfg or settings()
         self.dir = Path(directory)
-        self.rows_per_file = int(rows_per_file or cfg.get("sim.parquet_rows_per_file", 500_000))
+        self.rows_per_file = int(rows_per_file or cfg.get("sim.parquet_rows_per_file", 1_000_000))
+        self.row_group_rows = min(self.rows_per_file, int(row_group_rows or
+                                                          cfg.get("sim.parquet_row_group_rows", 50_000)))
         try:
             (self.dir / "telemetry").mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -149,8 +154,12 @@ class ParquetSink(_LatestTruth):
                             "choose an empty directory or remove them")
         self.description = f"parquet:{self.dir}"
         self.schema = arrow_schema(Telemetry)
+        self._parse_options = pa_json.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error")
+        self._read_options = pa_json.ReadOptions(block_size=1 << 24)
         self.pending: list[bytes] = []
         self.parts = 0
+        self.writer = None
+        self.rows_in_part = 0
         self.rejected: list[tuple[str, bytes, int, bytes]] = []
 
     def send(self, key: bytes, ts: int, payload: bytes, kind: str) -> None:
@@ -161,27 +170,43 @@ class ParquetSink(_LatestTruth):
 
     def send_valid(self, keys: list[bytes], ts: list[int], payloads: list[bytes]) -> None:
         self.pending.extend(payloads)
-        while len(self.pending) >= self.rows_per_file:
-            self._write_part()
+        while len(self.pending) >= self._next_chunk():
+            self._write_rows()
 
-    def _write_part(self) -> None:
-        import pyarrow as pa
+    def _next_chunk(self) -> int:
+        return min(self.row_group_rows, self.rows_per_file - self.rows_in_part)
+
+    def _write_rows(self) -> None:
+        import pyarrow.json as pa_json
         import pyarrow.parquet as pq
 
-        if not self.pending:
-            return
-        chunk, self.pending = self.pending[: self.rows_per_file], self.pending[self.rows_per_file:]
-        rows = orjson.loads(b"[" + b",".join(chunk) + b"]")
-        table = pa.Table.from_pylist(rows, schema=self.schema)
-        pq.write_table(table, self.dir / "telemetry" / f"part-{self.parts:05d}.parquet", compression="zstd")
-        self.parts += 1
+        n = self._next_chunk()
+        chunk, self.pending = self.pending[:n], self.pending[n:]
+        # Arrow's own JSON reader: several times faster than building the table from Python dicts
+        table = pa_json.read_json(io.BytesIO(b"\n".join(chunk)), read_options=self._read_options,
+                                  parse_options=self._parse_options)
+        if self.writer is None:
+            path = self.dir / "telemetry" / f"part-{self.parts:05d}.parquet"
+            self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.writer.write_table(table)
+        self.rows_in_part += len(chunk)
+        if self.rows_in_part >= self.rows_per_file:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+            self.parts += 1
+            self.rows_in_part = 0
 
     def close(self, report: SimReport) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         while self.pending:
-            self._write_part()
+            self._write_rows()
+        self._close_part()
         kinds, keys, ts, payloads = (list(c) for c in zip(*self.rejected, strict=True)) if self.rejected \
             else ([], [], [], [])
         pq.write_table(pa.table({

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.fast import clip, row_mean
 from sim.physics.thermal import approach, lag_factor
 
 #: open-circuit voltage of a LiPo cell against state of charge (typical discharge curve)
@@ -30,7 +31,7 @@ class Battery:
         # manufacturing spread between the cells of one pack
         self.capacity_ah = capacity_ah[:, None] * (1.0 + 0.01 * rng.standard_normal((n, cells)))
         self.r_ohm = r_cell_ohm[:, None] * (1.0 + 0.08 * rng.uniform(-1, 1, (n, cells)))
-        self.soc = np.clip(soc[:, None] - 0.004 * rng.random((n, cells)), 0.0, 1.0)
+        self.soc = clip(soc[:, None] - 0.004 * rng.random((n, cells)), 0.0, 1.0)
         self.temp_c = temp_c.astype(float).copy()
         self.fade = np.ones((n, cells))          # remaining capacity fraction (degradation)
         self.r_factor = np.ones((n, cells))      # internal resistance growth (degradation)
@@ -48,18 +49,18 @@ class Battery:
         """Draw `current_a` for `dt` seconds (negative: charge)."""
         self.current_a = current_a
         dq = current_a[:, None] * (dt / 3600.0) / (self.capacity_ah * self.fade)
-        self.soc = np.clip(self.soc - dq - self.short_rate * dt, 0.0, 1.0)
-        c_rate = current_a / self.capacity_ah.mean(axis=1)
-        target = ambient_c + 3.0 * c_rate * c_rate * self.r_factor.mean(axis=1) + self.extra_heat_c
+        self.soc = clip(self.soc - dq - self.short_rate * dt, 0.0, 1.0)
+        c_rate = current_a / row_mean(self.capacity_ah)
+        target = ambient_c + 3.0 * c_rate * c_rate * row_mean(self.r_factor) + self.extra_heat_c
         self.temp_c = approach(self.temp_c, target, lag_factor(self.tau_s, dt))
 
     def cell_voltages(self) -> np.ndarray:
         """Terminal voltage of each cell under the current drawn in the last step."""
         sag = self.current_a[:, None] * self.r_ohm * self.r_factor
         v = open_circuit_voltage(self.soc) - sag - self.short_sag_v
-        return np.clip(v, 0.0, CELL_MAX_V)
+        return clip(v, 0.0, CELL_MAX_V)
 
     @property
     def percent(self) -> np.ndarray:
         """Pack state of charge as a BMS reports it: limited by the weakest cell."""
-        return 100.0 * self.soc.min(axis=1)
+        return 100.0 * np.minimum.reduce(self.soc, axis=1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.fast import any_, clip
+
 ERR_CORRELATION = 0.85
 
 
@@ -20,8 +22,8 @@ class Gps:
         """z: (n, 4) standard normals, u: (n, 3) uniforms. Returns sats, hdop, reported offset (m, E/N)."""
         # satellites rise and set: now and then one more or one fewer, pulled back to the base count
         change = (u[:, 0] < 0.03) * np.where(u[:, 1] < 0.5 + 0.3 * np.sign(self.base_sats - self.sats), 1, -1)
-        self.sats = np.clip(self.sats + change, 5, 24)
-        sats = np.clip(np.round(self.sats - 9.0 * degradation), 3, 24).astype(np.int64)
+        self.sats = clip(self.sats + change, 5, 24)
+        sats = clip((self.sats - 9.0 * degradation).round(), 3, 24).astype(np.int64)
         sats = np.where(lost, 3, sats)
         hdop = (0.35 + 6.0 / sats + 0.03 * np.abs(z[:, 0])) * (1.0 + 5.0 * degradation)
         hdop = np.where(lost, 25.0 + 5.0 * np.abs(z[:, 0]), hdop)
@@ -30,7 +32,7 @@ class Gps:
         offset = self.err_m.copy()
         # a failing antenna multipaths onto reflections: single-sample jumps of tens to hundreds of m
         jump = u[:, 2] < 0.04 * degradation + 0.2 * lost
-        if jump.any():
+        if any_(jump):
             size = (60.0 + 300.0 * degradation[jump])[:, None]
             offset[jump] += size * np.stack([np.cos(z[jump, 3] * 3.0), np.sin(z[jump, 3] * 3.0)], axis=1)
-        return sats, np.clip(hdop, 0.3, 99.0), offset
+        return sats, clip(hdop, 0.3, 99.0), offset

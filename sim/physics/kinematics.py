@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.fast import any_
+
 EARTH_RADIUS_M = 6_371_000.0
 
 
@@ -35,7 +37,7 @@ def steer(pos: np.ndarray, vel: np.ndarray, target: np.ndarray, has_target: np.n
     # a wing keeps flying: never slower than its minimum speed
     sp = np.hypot(new[:, 0], new[:, 1])
     too_slow = (min_speed > 0) & (sp < min_speed)
-    if too_slow.any():
+    if any_(too_slow):
         heading = np.where(sp[:, None] > 1e-6, new / np.maximum(sp, 1e-9)[:, None], direction)
         new = np.where(too_slow[:, None], heading * min_speed[:, None], new)
     return new, dist

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.fast import clip
+
 FREQ_HZ = 2.4e9
 TX_DBM = 20.0
 ANTENNA_GAIN_DB = 5.0
@@ -23,12 +25,12 @@ def path_loss_db(distance_m: np.ndarray, ground_breakpoint_m: np.ndarray | None 
 def received_dbm(distance_m: np.ndarray, shadowing_db: np.ndarray,
                  ground_breakpoint_m: np.ndarray | None = None) -> np.ndarray:
     rssi = TX_DBM + ANTENNA_GAIN_DB - path_loss_db(distance_m, ground_breakpoint_m) - shadowing_db
-    return np.clip(rssi, -140.0, -5.0)
+    return clip(rssi, -140.0, -5.0)
 
 
 def link_quality(rssi_dbm: np.ndarray) -> np.ndarray:
     """0..100: -100 dBm and below is unusable, -50 dBm and above is perfect."""
-    return np.clip((rssi_dbm + 100.0) * 2.0, 0.0, 100.0)
+    return clip((rssi_dbm + 100.0) * 2.0, 0.0, 100.0)
 
 
 def packet_loss(rssi_dbm: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.fast import any_
+
 AXIS_GAIN = np.array([1.0, 0.9, 1.3])
 
 
@@ -21,7 +23,7 @@ def vibration(speed_ratio: np.ndarray, base_g: np.ndarray, imbalance: np.ndarray
     # a 1 Hz sample of a fast sinusoid lands at a random phase
     sample = (amp[:, None] * np.sin(2.0 * np.pi * u[:, 0:3]) + noise[:, None] * z) * AXIS_GAIN
     impulse = u[:, 3:6] < 0.3 * wear[:, None]
-    if impulse.any():
+    if any_(impulse):
         size = (base_g * (1.0 + 15.0 * wear))[:, None] * -np.log(np.maximum(u[:, 6:9], 1e-12))
         sign = np.where(u[:, 0:3] < 0.5, -1.0, 1.0)
         running = (speed_ratio > 0.05)[:, None]

@@ -14,6 +14,7 @@ import numpy as np
 
 from aegis.contracts import CommandKind
 from sim.failures import FailureState, SensorFaults
+from sim.physics.fast import any_, clip
 from sim.physics.thermal import approach, lag_factor
 from sim.physics.vibration import vibration
 from sim.plan import VehiclePlan
@@ -113,12 +114,12 @@ class MachineGroup:
         mode = self.mode
         self.timer -= 1.0
         done = (mode == M_RUNNING) & (self.timer <= 0)
-        if done.any():
+        if any_(done):
             self.cycle_count[done] += 1
             mode[done] = M_IDLE
             self.timer[done] = 20.0 + 160.0 * u[done, U_JOB + 3]
         start = (mode == M_IDLE) & (self.timer <= 0)
-        if start.any():
+        if any_(start):
             self._new_job(start, u[:, U_JOB:U_JOB + 3])
 
         running = mode == M_RUNNING
@@ -130,7 +131,7 @@ class MachineGroup:
         if fs.present["motor_failure"]:
             self.rpm = np.where(fs.active("motor_failure"), 0.0, self.rpm)
         cutting = running & (self.rpm > 0.9 * self.job_rpm)
-        self.load = np.clip(np.where(cutting, self.job_load + 2.5 * z[:, Z_LOAD], 0.0), 0.0, 150.0)
+        self.load = clip(np.where(cutting, self.job_load + 2.5 * z[:, Z_LOAD], 0.0), 0.0, 150.0)
         speed = self.rpm / self.rpm_max
         self.power = np.maximum(
             0.3 + self.rated_kw * (0.12 * speed + 0.85 * self.load / 100.0) * (1.0 + 0.25 * s_winding)

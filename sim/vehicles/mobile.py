@@ -21,6 +21,7 @@ import numpy as np
 from aegis.contracts import CommandKind
 from sim.failures import FailureState, SensorFaults
 from sim.physics.battery import Battery
+from sim.physics.fast import any_, clip, row_mean
 from sim.physics.gps import Gps
 from sim.physics.kinematics import heading_deg, steer, to_lat_lon
 from sim.physics.radio import link_quality, packet_loss, received_dbm
@@ -322,8 +323,8 @@ class MobileGroup:
             current = self.motor_nominal_a[:, None] * (0.3 * r + 0.7 * r * r) * motor_factor
         current = np.where(rpm > 0, current * (1.0 + 0.01 * z[:, Z_CUR:Z_CUR + k.motors]) + 0.1, 0.0)
         self.motor_rpm, self.motor_current = rpm, current
-        pack_a = current.sum(axis=1) + k.avionics_a
-        pack_a = np.where(self.mode == CHARGING, -self.charge_a * np.clip((1.0 - pct / 100) * 8, 0.1, 1.0),
+        pack_a = np.add.reduce(current, axis=1) + k.avionics_a
+        pack_a = np.where(self.mode == CHARGING, -self.charge_a * clip((1.0 - pct / 100) * 8, 0.1, 1.0),
                           pack_a)
         self.battery.step(pack_a, ambient)
 
@@ -338,8 +339,8 @@ class MobileGroup:
         # --- sensors
         self.gps_sats, self.gps_hdop, self.gps_offset = self.gps.step(
             z[:, Z_GPS:Z_GPS + 4], u[:, U_GPS:U_GPS + 3], s_gps, fs.failed & fs.mask["gps_antenna"])
-        ratio_mean = np.where(armed, rpm.mean(axis=1) / self.nominal_rpm, 0.0)
-        imbalance = s_prop + 0.5 * self.motor_dead.any(axis=1) * armed
+        ratio_mean = np.where(armed, row_mean(rpm) / self.nominal_rpm, 0.0)
+        imbalance = s_prop + 0.5 * np.logical_or.reduce(self.motor_dead, axis=1) * armed
         self.vib = vibration(ratio_mean, self.vib_base, imbalance, s_bearing,
                              z[:, Z_VIB:Z_VIB + 3], u[:, U_VIB:U_VIB + 9])
         self.shadow_db = 0.9 * self.shadow_db + 0.8 * z[:, Z_SHADOW]
@@ -427,7 +428,7 @@ class MobileGroup:
         k, mode = self.kind, self.mode
         self.timer -= 1.0
         start = (mode == IDLE) & (self.timer <= 0) & (pct >= 95.0)
-        if start.any():
+        if any_(start):
             mode[start] = TAKEOFF if k.airborne else MISSION
             self.flying[start] = True
             self.flight_no[start] += 1
@@ -445,7 +446,7 @@ class MobileGroup:
         flat = (mode == IDLE) & (self.timer <= 0) & (pct < 95.0)
         mode[flat] = CHARGING
         charged = (mode == CHARGING) & (pct >= 98.0)
-        if charged.any():
+        if any_(charged):
             mode[charged] = IDLE
             self.timer[charged] = 30.0 + 270.0 * u[charged]
         if not k.airborne:
@@ -472,7 +473,7 @@ class MobileGroup:
         climbing = (mode == TAKEOFF) & ((k.min_speed == 0) | (speed >= 0.8 * k.min_speed))
         vz = np.where(climbing, k.climb, vz)
         cruise = (mode == MISSION) | (mode == RTL)
-        vz = np.where(cruise, np.clip(0.5 * (self.cruise_alt - self.alt), -k.descent, k.climb), vz)
+        vz = np.where(cruise, clip(0.5 * (self.cruise_alt - self.alt), -k.descent, k.climb), vz)
         vz = np.where(mode == LAND, -np.minimum(k.descent, np.maximum(self.alt, 0.3)), vz)
         vz = np.where(mode == FAILSAFE, -np.minimum(self.failsafe_descent, np.maximum(self.alt, 0.3)), vz)
         vz = np.where(self.motors_off, np.maximum(prev_vz - G, -15.0), vz)
@@ -491,7 +492,7 @@ class MobileGroup:
             self._touch_down(home)
 
     def _touch_down(self, mask: np.ndarray) -> None:
-        if not mask.any():
+        if not any_(mask):
             return
         mode = self.mode
         # this tick's velocity moved the vehicle here; it stands still from the next tick on
@@ -512,14 +513,14 @@ class MobileGroup:
         if k.name == "quadcopter":
             drag = 0.03 * airspeed ** 2
             thrust = np.sqrt((1.0 + dvz / G) ** 2 + ((h_acc + drag) / G) ** 2)
-            return np.sqrt(np.clip(thrust, 0.2, 3.0))
+            return np.sqrt(clip(thrust, 0.2, 3.0))
         if k.name == "fixed_wing":
             # parasitic drag grows with air speed, induced drag falls with it; the autopilot never lets
             # the air speed sink far below cruise (a tailwind shows as ground speed, not as stall)
             vc = self.cruise_speed
-            air = np.clip(airspeed, 0.75 * vc, 1.6 * vc)
+            air = clip(airspeed, 0.75 * vc, 1.6 * vc)
             thrust = 0.5 * (air / vc) ** 2 + 0.5 * (vc / air) ** 2 + 1.5 * self.vz / vc + 0.2 * h_acc / k.accel
-            return np.sqrt(np.clip(thrust, 0.08, 2.0))
+            return np.sqrt(clip(thrust, 0.08, 2.0))
         speed = np.hypot(self.vel[:, 0], self.vel[:, 1])
         return speed / self.cruise_speed * (1.0 + 0.3 * h_acc / k.accel)
 
@@ -527,7 +528,7 @@ class MobileGroup:
         fs = self.failures
         if fs.present["propeller_damage"]:
             rpm = rpm * self._on_failing_motor(1.0 + 0.3 * s_prop, 1.0)
-        if self.motor_dead.any():
+        if any_(self.motor_dead):
             dead_rows = self.motor_dead.any(axis=1)
             working = self.kind.motors - self.motor_dead.sum(axis=1)
             boost = np.where(dead_rows & (working > 0), self.kind.motors / np.maximum(working, 1) * 0.9, 1.0)
@@ -544,14 +545,14 @@ class MobileGroup:
         east = self.pos[:, 0] + self.gps_offset[:, 0]
         north = self.pos[:, 1] + self.gps_offset[:, 1]
         lat, lon = to_lat_lon(self.lat0, self.lon0, east, north)
-        cells = np.round(self.battery.cell_voltages(), 3)
+        cells = self.battery.cell_voltages().round(3)
         alt = np.where(self.flying, self.alt + 0.15 * self.z_alt, 0.0) if k.airborne else np.zeros(self.n)
         cols: dict[str, np.ndarray | list] = {
             "ts": ts_ms, "seq": self.seq,
             "lat": lat, "lon": lon, "alt_m": alt,
             "speed_mps": np.hypot(self.vel[:, 0], self.vel[:, 1]), "heading_deg": self.heading,
             "vx": self.vel[:, 0], "vy": self.vel[:, 1], "vz": self.vz,
-            "battery_percent": self.battery.percent, "battery_voltage_v": cells.sum(axis=1),
+            "battery_percent": self.battery.percent, "battery_voltage_v": np.add.reduce(cells, axis=1),
             "battery_current_a": self.battery.current_a, "battery_temp_c": self.battery.temp_c,
             "cell_voltages": cells,
             "motor_rpm": self.motor_rpm, "motor_temp_c": self.motor_temp, "motor_current_a": self.motor_current,

@@ -34,9 +34,10 @@ def test_jsonl_sink_writes_records_truth_and_report(tmp_path):
 
 def test_parquet_sink_holds_the_valid_rows_and_the_rejects(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
-    report = Simulation(small()).run(ParquetSink(tmp_path, rows_per_file=500))
+    report = Simulation(small()).run(ParquetSink(tmp_path, rows_per_file=500, row_group_rows=200))
     parts = sorted((tmp_path / "telemetry").glob("part-*.parquet"))
     assert len(parts) == -(-report.valid // 500)
+    assert pq.ParquetFile(parts[0]).metadata.num_row_groups == 3          # 200 + 200 + 100
     table = pq.read_table(tmp_path / "telemetry")
     assert table.num_rows == report.valid
     assert table.schema.names == list(Telemetry.model_fields)
@@ -103,3 +104,15 @@ def test_cli_help_explains_every_option(capsys):
     for option in ("--vehicles", "--duration", "--speed", "--scenario", "--seed", "--to", "--start", "--clean",
                    "--set", "--commands", "--quiet", "parquet:DIR", "jsonl:FILE", "kafka:TOPIC"):
         assert option in text, option
+
+
+def test_kafka_sink_without_a_broker_says_how_to_fix_it():
+    import copy
+
+    from aegis.config import Config, settings
+
+    tree = copy.deepcopy(settings().tree)
+    tree["kafka"]["bootstrap_servers"] = "127.0.0.1:1"
+    tree.setdefault("sim", {})["kafka_connect_timeout_s"] = 1
+    with pytest.raises(SinkError, match="cannot reach Kafka at 127.0.0.1:1.*aegis stack up"):
+        open_sink("kafka", Config(tree))
