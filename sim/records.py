@@ -9,6 +9,14 @@ the model's field order.
 
 Values are clipped to `validation.ranges` from flink-conf/aegis.yaml before rounding, so a record
 the simulator calls valid passes the ingest job's range checks.
+
+Conventions of the simulated telemetry: vx east, vy north, vz up (m/s, ground velocity); speed_mps
+= hypot(vx, vy); heading_deg = course over ground, 0 = north, clockwise; alt_m above the fleet's
+base (0 on the ground); lat/lon carry the GPS error; battery_percent is the weakest cell's charge
+(as a BMS reports it) and battery_voltage_v the exact sum of cell_voltages; battery_current_a is
+negative while charging; flight_mode is one of idle, takeoff, mission, rtl, land, charging, hold,
+emergency_stop, failsafe. Machines leave every flight field null (flight_mode included): their
+state shows in spindle_rpm and load_pct (0 when idle or stopped).
 """
 
 from __future__ import annotations

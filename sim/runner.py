@@ -78,12 +78,13 @@ class Progress:
         self.total, self.interval, self.stream = total_ticks, interval_s, stream
         self.t0 = self.last = time.monotonic()
         self.tty = stream.isatty()
+        self.shown = -1
 
     def update(self, tick: int, sent: int, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.last < self.interval:
+        if (not force and now - self.last < self.interval) or (force and tick == self.shown and not self.tty):
             return
-        self.last = now
+        self.last, self.shown = now, tick
         elapsed = now - self.t0
         done = (tick + 1) / self.total
         rate = sent / elapsed if elapsed > 0 else 0.0

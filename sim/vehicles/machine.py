@@ -18,7 +18,7 @@ from sim.physics.fast import any_, clip
 from sim.physics.thermal import approach, lag_factor
 from sim.physics.vibration import vibration
 from sim.plan import VehiclePlan
-from sim.vehicles.modes import M_EMERGENCY, M_FAULT, M_HOLD, M_IDLE, M_RUNNING
+from sim.vehicles.modes import COMMANDS, M_EMERGENCY, M_FAULT, M_HOLD, M_IDLE, M_RUNNING
 
 FIELDS: tuple[str, ...] = (
     "ts", "seq", "vib_x_g", "vib_y_g", "vib_z_g", "cpu_temp_c", "ambient_temp_c", "last_maintenance_ts",
@@ -71,6 +71,8 @@ class MachineGroup:
 
     # ------------------------------------------------------------------ commands
     def apply_command(self, i: int, command: CommandKind) -> bool:
+        if command not in COMMANDS:
+            raise ValueError(f"unknown command {command!r}; known: {COMMANDS}")
         mode = int(self.mode[i])
         if command == "emergency_stop":
             if mode in (M_EMERGENCY, M_FAULT):
@@ -88,7 +90,7 @@ class MachineGroup:
             self.mode[i] = M_IDLE
             self.timer[i] = 5.0
             return True
-        raise ValueError(f"unknown command {command!r}")
+        return False
 
     def in_operation(self) -> np.ndarray:
         return self.mode == M_RUNNING

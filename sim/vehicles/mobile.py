@@ -30,6 +30,7 @@ from sim.physics.vibration import vibration
 from sim.plan import VehiclePlan
 from sim.vehicles.modes import (
     CHARGING,
+    COMMANDS,
     EMERGENCY,
     FAILSAFE,
     HOLD,
@@ -225,6 +226,8 @@ class MobileGroup:
     # ------------------------------------------------------------------ commands
     def apply_command(self, i: int, command: CommandKind) -> bool:
         """Change vehicle i's behaviour as a real autopilot would; False when it does not apply."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown command {command!r}; known: {COMMANDS}")
         mode, flying = int(self.mode[i]), bool(self.flying[i])
         if command == "emergency_stop":
             if mode == EMERGENCY:
@@ -256,8 +259,7 @@ class MobileGroup:
                 self.mode[i] = MISSION
                 self.after_land[i] = CHARGING
                 return True
-            return False
-        raise ValueError(f"unknown command {command!r}")
+        return False
 
     # ------------------------------------------------------------------ one tick
     def in_operation(self) -> np.ndarray:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import orjson
 
+from aegis.contracts import CommandKind
+
+#: what vehicles accept on aegis.commands
+COMMANDS: tuple[str, ...] = CommandKind.__args__  # type: ignore[attr-defined]
+
 # mobile vehicles (flight_mode)
 IDLE, TAKEOFF, MISSION, RTL, LAND, CHARGING, HOLD, EMERGENCY, FAILSAFE = range(9)
 MOBILE_MODE_NAMES = ("idle", "takeoff", "mission", "rtl", "land", "charging", "hold", "emergency_stop",
