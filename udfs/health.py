@@ -18,7 +18,7 @@ Definition (every number comes from the `health:` section of flink-conf/aegis.ya
   symmetry means nothing. No RPM readings: absent.
 - signal = ramp(signal_dbm, floor_dbm, ceiling_dbm); absent without signal_dbm.
 - thermal = the lowest trapezoid score (ThermalRange) over every configured sensor that reports:
-  each motor_temp_c entry, battery, CPU, bearing and spindle temperatures.
+  each motor_temp_c[1..max_motors] entry, battery, CPU, bearing and spindle temperatures.
 - health = 100 * sum(weight * component) / sum(weight) over the components present.
 
 Machines (vehicle_type "machine") carry no battery and no motor array, so their battery and motor
@@ -43,11 +43,8 @@ def ramp(x: float, lo: float, hi: float) -> float:
 
 
 def trapezoid(t: float, r: ThermalRange) -> float:
-    if t < r.safe_min:
-        return ramp(t, r.cold_limit, r.safe_min)
-    if t > r.safe_max:
-        return 1.0 - ramp(t, r.safe_max, r.hot_limit)
-    return 1.0
+    """1 within [safe_min, safe_max], linear down to 0 at the limits: the lesser of two ramps."""
+    return min(ramp(t, r.cold_limit, r.safe_min), 1.0 - ramp(t, r.safe_max, r.hot_limit))
 
 
 @dataclass(frozen=True)
@@ -57,20 +54,18 @@ class MotorStats:
     cv: float | None
 
 
-def motor_stats(rpm: Sequence[float | None] | None, max_motors: int) -> MotorStats:
+def motor_stats(rpm: Sequence[float] | None, max_motors: int) -> MotorStats:
     """Count, mean and population coefficient of variation of motor_rpm[1..max_motors].
 
-    The variance is computed on values shifted by the first motor's RPM (exact enough: the shift
-    keeps the squares small) in one pass, because that is what SQL can do in one expression per
-    motor; the sums run in motor order, like the SQL's, so both round alike. Clean telemetry has
-    no NULL entries (ingest rejects them); a NULL first entry leaves mean and CV undefined.
+    The variance is computed in one pass on values shifted by the first motor's RPM (the shift
+    keeps the squares small, so nothing cancels), because one pass is what SQL can write as one
+    expression per motor; the sums run in motor order, like the SQL's, so both round alike.
+    Entries are never NULL in clean telemetry (ingest rejects such arrays).
     """
-    values = [x for x in (rpm or [])[:max_motors] if x is not None]
+    values = list(rpm or [])[:max_motors]
     if not values:
         return MotorStats(0, None, None)
-    shift = (rpm or [None])[0]
-    if shift is None:
-        return MotorStats(len(values), None, None)
+    shift = values[0]
     d1 = d2 = 0.0
     for x in values:
         d1 += x - shift
@@ -107,9 +102,9 @@ def battery_score(percent: float | None, sag_v: float | None, cells: int | None,
 
 
 def motor_score(stats: MotorStats, cfg: HealthConfig) -> float | None:
-    if stats.n == 0:
+    if stats.n == 0 or stats.mean is None:
         return None
-    if stats.mean is None or stats.mean < cfg.min_mean_rpm:
+    if stats.mean < cfg.min_mean_rpm:
         return 1.0
     return 1.0 - (0.0 if stats.cv is None else ramp(stats.cv, 0.0, cfg.cv_max))
 
