@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
-import psycopg
+# run as a script, benchmarks/ would be first on sys.path and benchmarks/sim.py would shadow `sim`
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from aegis.config import settings
-from connectors.kafka import KeyedSender, ensure_topics
-from jobs.ingest import ingest
-from jobs.runtime import create_tables, sql_vars, stream_env
+import psycopg  # noqa: E402
+
+from aegis.config import settings  # noqa: E402
+from connectors.kafka import KeyedSender, ensure_topics  # noqa: E402
+from jobs.ingest import ingest  # noqa: E402
+from jobs.runtime import create_tables, sql_vars, stream_env  # noqa: E402
 
 FAIL_FAST = {"restart-strategy.type": "none"}
 
@@ -42,9 +47,27 @@ def load_topic(topic: str, records: int, vehicles: int) -> int:
 def passthrough(cfg, variables: dict[str, str]) -> float:
     t_env = stream_env("bench-passthrough", cfg, extra=FAIL_FAST)
     create_tables(t_env, ["telemetry_raw"], variables)
-    t_env.execute_sql("CREATE TEMPORARY TABLE sink (payload BYTES, kafka_offset BIGINT) WITH ('connector' = 'blackhole')")
+    t_env.execute_sql("CREATE TEMPORARY TABLE sink (payload BYTES, kafka_offset BIGINT) "
+                      "WITH ('connector' = 'blackhole')")
     t0 = time.monotonic()
     t_env.execute_sql("INSERT INTO sink SELECT payload, kafka_offset FROM telemetry_raw").wait()
+    return time.monotonic() - t0
+
+
+def parse_only(cfg, variables: dict[str, str]) -> float:
+    """The ingest job's Python stage alone (raw -> parse UDTF -> blackhole): what bounds ingest."""
+    from udfs.ingest_udf import RESULT_COLUMNS, parse_telemetry
+    from udfs.telemetry_validate import Rules
+
+    t_env = stream_env("bench-parse-only", cfg, extra=FAIL_FAST)
+    create_tables(t_env, ["telemetry_raw"], variables)
+    t_env.create_temporary_function("parse_telemetry", parse_telemetry(Rules.from_config(cfg.get("validation"))))
+    cols = ", ".join(name for name, _ in RESULT_COLUMNS)
+    t_env.execute_sql("CREATE TEMPORARY TABLE sink (vehicle_id STRING, seq BIGINT, reason STRING) "
+                      "WITH ('connector' = 'blackhole')")
+    t0 = time.monotonic()
+    t_env.execute_sql(f"INSERT INTO sink SELECT vehicle_id, seq, reason FROM telemetry_raw AS t, "
+                      f"LATERAL TABLE(parse_telemetry(t.payload)) AS r({cols})").wait()
     return time.monotonic() - t0
 
 
@@ -82,6 +105,9 @@ def main() -> int:
     print("baseline: SQL pass-through ...", file=sys.stderr)
     base_s = passthrough(cfg, base_vars)
     base_startup_s = passthrough(cfg, {**base_vars, "TOPIC_TELEMETRY": topics["tiny"]})
+    print("stage: parse UDTF only ...", file=sys.stderr)
+    parse_s = parse_only(cfg, base_vars)
+    parse_startup_s = parse_only(cfg, {**base_vars, "TOPIC_TELEMETRY": topics["tiny"]})
     print("ingest: startup cost on a tiny topic ...", file=sys.stderr)
     startup_s = timed_ingest(cfg, overrides(topics["tiny"]))
     with psycopg.connect(cfg.pg_dsn(), autocommit=True) as conn:
@@ -103,10 +129,13 @@ def main() -> int:
                    "events_per_s": round(ingest_rate)},
         "baseline_sql_passthrough": {"wall_s": round(base_s, 1), "startup_s": round(base_startup_s, 1),
                                      "events_per_s": round(base_rate)},
+        "stage_parse_udtf_only": {"wall_s": round(parse_s, 1), "startup_s": round(parse_startup_s, 1),
+                                  "events_per_s": round(n / max(parse_s - parse_startup_s, 1e-3))},
         "ratio_ingest_to_baseline": round(ingest_rate / base_rate, 3),
         "parallelism": int(cfg.get("flink.parallelism")),
         "python_execution_mode": cfg.get("flink.python_execution_mode"),
         "aim_events_per_s": 20_000,
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }))
     return 0 if stored == n else 1
 
