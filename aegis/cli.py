@@ -9,6 +9,8 @@ import importlib
 import logging
 import sys
 
+from aegis.errors import CliError
+
 COMMANDS: list[str] = [
     "aegis.stack.cli",        # aegis stack up|down|status|logs
     "aegis.db.cli",           # aegis db migrate|status
@@ -23,8 +25,7 @@ COMMANDS: list[str] = [
 ]
 
 
-class CliError(Exception):
-    """An error the user can fix: printed without a traceback, exit code 2."""
+__all__ = ["CliError", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
