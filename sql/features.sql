@@ -1,0 +1,171 @@
+-- ----------------------------------------------------------------------------------------------
+-- Features: per-vehicle window features for predictive maintenance
+-- ----------------------------------------------------------------------------------------------
+-- What does each vehicle look like over the last 5 minutes and the last hour, every minute?
+-- The same views run streaming (jobs/features.py: Kafka -> aegis.features, `features` table) and
+-- in batch (the backfill over stored telemetry), so training and serving see identical features.
+-- Only window TVF aggregations of SUM/COUNT/MAX are used: no buffer of raw values, no re-read of
+-- history, and results that do not depend on arrival order (up to floating-point summation order).
+--
+--   features_samples   per-record scalars (vibration magnitude, motor means, RPM CV)
+--   features_long      HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s: running moments and means
+--   features_short     HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s: recent means
+--   features_joined    both, one row per (vehicle, window end): a TUMBLE of the slide over their
+--                      union (each contributes one row per window end), which stays append-only
+--   features_rows      the features, window bounds in epoch ms
+--
+-- Definitions (L = long window, S = short window, sums over the records in the window):
+--   vib magnitude m = sqrt(vib_x² + vib_y² + vib_z²); RMS = sqrt(Σm² / n)
+--   kurtosis (Pearson, population moments, 3 for a normal) = m4 / m2² from Σm, Σm², Σm³, Σm⁴;
+--     NULL below 4 samples or when the spread vanishes (m2 <= 1e-12 · Σm²/n: constant input)
+--   *_rate_c_min = (mean over S - mean over L) / ((L - S) / 2 in minutes): exact for a linear trend
+--     over a fully covered window (the two means sit at the centres of their windows)
+--   battery_drain_pct_min = the same slope of battery_percent, negated (positive while draining)
+--   power/current deviation z = (mean over S - mean over L) / population std over L; NULL when
+--     the variance vanishes (<= 1e-12 · Σx²/n: constant input)
+--   power = power_kw (machines), else battery_voltage_v · battery_current_a / 1000
+--   time_since_maintenance_s = window end - latest last_maintenance_ts; cycles = max cycle counter
+--   motor_rpm_cv = mean over L of each record's population std / mean of its motor RPMs (records
+--     whose mean RPM >= ${FEATURES_MIN_MEAN_RPM}); gps_hdop_mean over S
+-- A window with no record of a vehicle emits no row; a short window without records leaves the
+-- short-window features NULL and samples_short = 0.
+-- ----------------------------------------------------------------------------------------------
+
+CREATE TEMPORARY VIEW features_samples AS
+SELECT vehicle_id, vehicle_type, fleet_id, event_time,
+    vib_x_g * vib_x_g + vib_y_g * vib_y_g + vib_z_g * vib_z_g AS vib_sq,
+    SQRT(vib_x_g * vib_x_g + vib_y_g * vib_y_g + vib_z_g * vib_z_g) AS vib_mag,
+    COALESCE(
+        IF(CARDINALITY(motor_temp_c) > 0,
+           (IF(CARDINALITY(motor_temp_c) >= 1, motor_temp_c[1], 0.0) + IF(CARDINALITY(motor_temp_c) >= 2, motor_temp_c[2], 0.0)
+            + IF(CARDINALITY(motor_temp_c) >= 3, motor_temp_c[3], 0.0) + IF(CARDINALITY(motor_temp_c) >= 4, motor_temp_c[4], 0.0)
+            + IF(CARDINALITY(motor_temp_c) >= 5, motor_temp_c[5], 0.0) + IF(CARDINALITY(motor_temp_c) >= 6, motor_temp_c[6], 0.0)
+            + IF(CARDINALITY(motor_temp_c) >= 7, motor_temp_c[7], 0.0) + IF(CARDINALITY(motor_temp_c) >= 8, motor_temp_c[8], 0.0)) / CARDINALITY(motor_temp_c),
+           CAST(NULL AS DOUBLE)),
+        spindle_temp_c) AS motor_temp_c,
+    battery_temp_c, bearing_temp_c, battery_percent, battery_current_a, gps_hdop,
+    COALESCE(power_kw, battery_voltage_v * battery_current_a / 1000.0) AS power_kw,
+    CAST(COALESCE(cycle_count, flight_cycles) AS BIGINT) AS cycles,
+    last_maintenance_ts,
+    IF(CARDINALITY(motor_rpm) > 0,
+       (IF(CARDINALITY(motor_rpm) >= 1, motor_rpm[1], 0.0) + IF(CARDINALITY(motor_rpm) >= 2, motor_rpm[2], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 3, motor_rpm[3], 0.0) + IF(CARDINALITY(motor_rpm) >= 4, motor_rpm[4], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 5, motor_rpm[5], 0.0) + IF(CARDINALITY(motor_rpm) >= 6, motor_rpm[6], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 7, motor_rpm[7], 0.0) + IF(CARDINALITY(motor_rpm) >= 8, motor_rpm[8], 0.0)) / CARDINALITY(motor_rpm),
+       CAST(NULL AS DOUBLE)) AS rpm_mean,
+    IF(CARDINALITY(motor_rpm) > 0,
+       (IF(CARDINALITY(motor_rpm) >= 1, motor_rpm[1] * motor_rpm[1], 0.0) + IF(CARDINALITY(motor_rpm) >= 2, motor_rpm[2] * motor_rpm[2], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 3, motor_rpm[3] * motor_rpm[3], 0.0) + IF(CARDINALITY(motor_rpm) >= 4, motor_rpm[4] * motor_rpm[4], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 5, motor_rpm[5] * motor_rpm[5], 0.0) + IF(CARDINALITY(motor_rpm) >= 6, motor_rpm[6] * motor_rpm[6], 0.0)
+            + IF(CARDINALITY(motor_rpm) >= 7, motor_rpm[7] * motor_rpm[7], 0.0) + IF(CARDINALITY(motor_rpm) >= 8, motor_rpm[8] * motor_rpm[8], 0.0)) / CARDINALITY(motor_rpm),
+       CAST(NULL AS DOUBLE)) AS rpm_sq_mean
+FROM ${FEATURES_SOURCE};
+
+CREATE TEMPORARY VIEW features_long AS
+SELECT vehicle_id, window_start, window_end, window_time,
+    MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
+    COUNT(*) AS n,
+    COUNT(vib_mag) AS vib_n, SUM(vib_sq) AS vib_s2, SUM(vib_mag) AS vib_m1,
+    SUM(vib_mag * vib_mag * vib_mag) AS vib_m3, SUM(vib_sq * vib_sq) AS vib_m4,
+    AVG(motor_temp_c) AS motor_temp, AVG(battery_temp_c) AS battery_temp,
+    AVG(bearing_temp_c) AS bearing_temp, AVG(battery_percent) AS battery_pct,
+    COUNT(power_kw) AS power_n, SUM(power_kw) AS power_s1, SUM(power_kw * power_kw) AS power_s2,
+    COUNT(battery_current_a) AS current_n, SUM(battery_current_a) AS current_s1,
+    SUM(battery_current_a * battery_current_a) AS current_s2,
+    MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
+    AVG(IF(rpm_mean >= ${FEATURES_MIN_MEAN_RPM},
+           SQRT(GREATEST(rpm_sq_mean - rpm_mean * rpm_mean, 0.0)) / rpm_mean,
+           CAST(NULL AS DOUBLE))) AS rpm_cv
+FROM TABLE(HOP(TABLE features_samples, DESCRIPTOR(event_time),
+               INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_LONG_S}' SECOND(9)))
+GROUP BY vehicle_id, window_start, window_end, window_time;
+
+CREATE TEMPORARY VIEW features_short AS
+SELECT vehicle_id, window_start, window_end, window_time,
+    COUNT(*) AS n,
+    COUNT(vib_sq) AS vib_n, SUM(vib_sq) AS vib_s2,
+    AVG(motor_temp_c) AS motor_temp, AVG(battery_temp_c) AS battery_temp,
+    AVG(bearing_temp_c) AS bearing_temp, AVG(battery_percent) AS battery_pct,
+    AVG(power_kw) AS power_kw, AVG(battery_current_a) AS current_a, AVG(gps_hdop) AS gps_hdop
+FROM TABLE(HOP(TABLE features_samples, DESCRIPTOR(event_time),
+               INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_SHORT_S}' SECOND(9)))
+GROUP BY vehicle_id, window_start, window_end, window_time;
+
+CREATE TEMPORARY VIEW features_union AS
+SELECT vehicle_id, window_time AS row_time, window_start AS long_start, vehicle_type, fleet_id, n, vib_n, vib_s2,
+    vib_m1, vib_m3, vib_m4, motor_temp, battery_temp, bearing_temp, battery_pct, power_n, power_s1,
+    power_s2, current_n, current_s1, current_s2, last_maintenance_ts, cycles, rpm_cv,
+    CAST(NULL AS BIGINT) AS s_n, CAST(NULL AS BIGINT) AS s_vib_n, CAST(NULL AS DOUBLE) AS s_vib_s2,
+    CAST(NULL AS DOUBLE) AS s_motor_temp, CAST(NULL AS DOUBLE) AS s_battery_temp,
+    CAST(NULL AS DOUBLE) AS s_bearing_temp, CAST(NULL AS DOUBLE) AS s_battery_pct,
+    CAST(NULL AS DOUBLE) AS s_power_kw, CAST(NULL AS DOUBLE) AS s_current_a,
+    CAST(NULL AS DOUBLE) AS s_gps_hdop
+FROM features_long
+UNION ALL
+SELECT vehicle_id, window_time AS row_time, CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), CAST(NULL AS STRING),
+    CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    n, vib_n, vib_s2, motor_temp, battery_temp, bearing_temp, battery_pct, power_kw, current_a, gps_hdop
+FROM features_short;
+
+CREATE TEMPORARY VIEW features_joined AS
+SELECT vehicle_id, window_end,
+    MAX(long_start) AS long_start, MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
+    MAX(n) AS n, MAX(vib_n) AS vib_n, MAX(vib_s2) AS vib_s2, MAX(vib_m1) AS vib_m1,
+    MAX(vib_m3) AS vib_m3, MAX(vib_m4) AS vib_m4, MAX(motor_temp) AS motor_temp,
+    MAX(battery_temp) AS battery_temp, MAX(bearing_temp) AS bearing_temp,
+    MAX(battery_pct) AS battery_pct, MAX(power_n) AS power_n, MAX(power_s1) AS power_s1,
+    MAX(power_s2) AS power_s2, MAX(current_n) AS current_n, MAX(current_s1) AS current_s1,
+    MAX(current_s2) AS current_s2, MAX(last_maintenance_ts) AS last_maintenance_ts,
+    MAX(cycles) AS cycles, MAX(rpm_cv) AS rpm_cv,
+    COALESCE(MAX(s_n), 0) AS s_n, MAX(s_vib_n) AS s_vib_n, MAX(s_vib_s2) AS s_vib_s2,
+    MAX(s_motor_temp) AS s_motor_temp, MAX(s_battery_temp) AS s_battery_temp,
+    MAX(s_bearing_temp) AS s_bearing_temp, MAX(s_battery_pct) AS s_battery_pct,
+    MAX(s_power_kw) AS s_power_kw, MAX(s_current_a) AS s_current_a, MAX(s_gps_hdop) AS s_gps_hdop
+FROM TABLE(TUMBLE(TABLE features_union, DESCRIPTOR(row_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
+GROUP BY vehicle_id, window_start, window_end;
+
+CREATE TEMPORARY VIEW features_moments AS
+SELECT *,
+    EXTRACT(EPOCH FROM window_end) * 1000 AS window_end_ms,
+    EXTRACT(EPOCH FROM long_start) * 1000 AS window_start_ms,
+    vib_m1 / vib_n AS vib_mean,
+    vib_s2 / vib_n - (vib_m1 / vib_n) * (vib_m1 / vib_n) AS vib_var,
+    power_s2 / power_n - (power_s1 / power_n) * (power_s1 / power_n) AS power_var,
+    current_s2 / current_n - (current_s1 / current_n) * (current_s1 / current_n) AS current_var,
+    (${FEATURES_LONG_S} - ${FEATURES_SHORT_S}) / 120.0 AS centre_gap_min
+FROM features_joined;
+
+CREATE TEMPORARY VIEW features_rows AS
+SELECT
+    CAST(1 AS BIGINT) AS schema_version, vehicle_id, vehicle_type, fleet_id,
+    CAST(window_start_ms AS BIGINT) AS window_start, CAST(window_end_ms AS BIGINT) AS window_end,
+    n AS samples, s_n AS samples_short,
+    SQRT(s_vib_s2 / s_vib_n) AS vib_rms_short_g,
+    SQRT(vib_s2 / vib_n) AS vib_rms_long_g,
+    IF(vib_n >= 4 AND vib_var > 1e-12 * vib_s2 / vib_n,
+       ((vib_m4 - 4 * vib_mean * vib_m3 + 6 * vib_mean * vib_mean * vib_s2) / vib_n
+        - 3 * vib_mean * vib_mean * vib_mean * vib_mean) / (vib_var * vib_var),
+       CAST(NULL AS DOUBLE)) AS vib_kurtosis_long,
+    motor_temp AS motor_temp_mean_c,
+    (s_motor_temp - motor_temp) / centre_gap_min AS motor_temp_rate_c_min,
+    battery_temp AS battery_temp_mean_c,
+    (s_battery_temp - battery_temp) / centre_gap_min AS battery_temp_rate_c_min,
+    bearing_temp AS bearing_temp_mean_c,
+    (s_bearing_temp - bearing_temp) / centre_gap_min AS bearing_temp_rate_c_min,
+    s_power_kw AS power_kw_short,
+    power_s1 / power_n AS power_kw_baseline,
+    IF(power_var > 1e-12 * power_s2 / power_n, (s_power_kw - power_s1 / power_n) / SQRT(power_var), CAST(NULL AS DOUBLE)) AS power_dev_z,
+    s_current_a AS current_a_short,
+    current_s1 / current_n AS current_a_baseline,
+    IF(current_var > 1e-12 * current_s2 / current_n, (s_current_a - current_s1 / current_n) / SQRT(current_var),
+       CAST(NULL AS DOUBLE)) AS current_dev_z,
+    (battery_pct - s_battery_pct) / centre_gap_min AS battery_drain_pct_min,
+    CAST(window_end_ms - last_maintenance_ts AS DOUBLE) / 1000.0 AS time_since_maintenance_s,
+    cycles,
+    rpm_cv AS motor_rpm_cv,
+    s_gps_hdop AS gps_hdop_mean
+FROM features_moments;
