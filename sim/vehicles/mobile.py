@@ -513,7 +513,7 @@ class MobileGroup:
         """Rotor speed over its nominal value for the thrust the flight needs (thrust ~ rpm^2)."""
         k = self.kind
         if k.name == "quadcopter":
-            drag = 0.03 * airspeed ** 2
+            drag = 0.015 * airspeed ** 2
             thrust = np.sqrt((1.0 + dvz / G) ** 2 + ((h_acc + drag) / G) ** 2)
             return np.sqrt(clip(thrust, 0.2, 3.0))
         if k.name == "fixed_wing":
