@@ -27,6 +27,7 @@ CATALOG_TABLES: list[tuple[str, str]] = [
     *[(f"dragonsync/tables/{name}.sql", "jobs.dragonsync:dragonsync_vars")
       for name in ("dragonsync_drones_raw", "dragonsync_signals_raw", "dragonsync_status_raw", "dragonsync_dlq",
                    "dragonsync_alerts", "drones_pg", "signals_pg", "system_health_pg", "kits_pg")],
+    *[(f"tables/{name}.sql", "jobs.features:features_vars") for name in ("features", "features_pg", "features_dlq")],
 ]
 
 HEADER = """-- Aegis catalog for the Flink SQL client: `aegis sql`, or

@@ -22,6 +22,7 @@ COMMANDS: list[str] = [
     "exporters.cli",          # aegis exporter
     "connectors.dragonsync.cli",  # aegis dragonsync collect|emulate
     "sim.cli",                # aegis sim
+    "jobs.features_cli",      # aegis features backfill
 ]
 
 
