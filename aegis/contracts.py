@@ -166,10 +166,12 @@ class Health(BaseModel):
     swarm_id: str | None = None
     ts: int
     health_score: float = Field(ge=0, le=100)
-    battery_score: float
-    motor_score: float
-    signal_score: float
-    thermal_score: float
+    # a component a vehicle does not have (a machine's battery and motors) is None: the health
+    # score is the weighted mean of the others (udfs/health.py)
+    battery_score: float | None = None
+    motor_score: float | None = None
+    signal_score: float | None = None
+    thermal_score: float | None = None
     battery_percent: float | None = None
     alt_m: float | None = None
     signal_dbm: float | None = None
