@@ -24,6 +24,8 @@ CATALOG = SQL_DIR / "catalog.sql"
 CATALOG_TABLES: list[tuple[str, str]] = [
     *[(f"tables/{name}.sql", "aegis.sqlfiles:sql_vars")
       for name in ("telemetry_raw", "telemetry_clean", "telemetry_dlq", "telemetry_pg")],
+    *[(f"health/tables/{name}.sql", "jobs.health:health_vars")
+      for name in ("health_scores", "health_pg", "health_alerts", "alerts_pg", "battery_status", "fleet_aggregated")],
     *[(f"dragonsync/tables/{name}.sql", "jobs.dragonsync:dragonsync_vars")
       for name in ("dragonsync_drones_raw", "dragonsync_signals_raw", "dragonsync_status_raw", "dragonsync_dlq",
                    "dragonsync_alerts", "drones_pg", "signals_pg", "system_health_pg", "kits_pg")],

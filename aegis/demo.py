@@ -14,7 +14,7 @@ import time
 import requests
 
 #: streaming jobs the demo runs, in submission order (later issues add theirs)
-DEMO_JOBS = ["ingest"]
+DEMO_JOBS = ["ingest", "health"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

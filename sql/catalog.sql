@@ -177,6 +177,176 @@ CREATE TABLE IF NOT EXISTS telemetry_pg (
     'sink.max-retries' = '5'
 );
 
+CREATE TABLE IF NOT EXISTS health_scores (
+    `schema_version` BIGINT,
+    `vehicle_id` STRING NOT NULL,
+    `vehicle_type` STRING,
+    `fleet_id` STRING,
+    `swarm_id` STRING,
+    `ts` BIGINT NOT NULL,
+    `health_score` DOUBLE,
+    `battery_score` DOUBLE,
+    `motor_score` DOUBLE,
+    `signal_score` DOUBLE,
+    `thermal_score` DOUBLE,
+    `battery_percent` DOUBLE,
+    `alt_m` DOUBLE,
+    `signal_dbm` DOUBLE,
+    `motor_rpm_mean` DOUBLE,
+    `motor_rpm_cv` DOUBLE
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.health',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'key.format' = 'raw',
+    'key.fields' = 'vehicle_id',
+    'value.format' = 'json',
+    'value.fields-include' = 'ALL',
+    'value.json.encode.ignore-null-fields' = 'true',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-health-health'
+);
+
+CREATE TABLE IF NOT EXISTS health_pg (
+    `vehicle_id` STRING NOT NULL,
+    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `vehicle_type` STRING,
+    `fleet_id` STRING,
+    `swarm_id` STRING,
+    `health_score` DOUBLE,
+    `battery_score` DOUBLE,
+    `motor_score` DOUBLE,
+    `signal_score` DOUBLE,
+    `thermal_score` DOUBLE,
+    `battery_percent` DOUBLE,
+    `alt_m` DOUBLE,
+    `signal_dbm` DOUBLE,
+    `motor_rpm_mean` DOUBLE,
+    `motor_rpm_cv` DOUBLE,
+    PRIMARY KEY (`vehicle_id`, `ts`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'health',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);
+
+CREATE TABLE IF NOT EXISTS health_alerts (
+    `schema_version` BIGINT,
+    `alert_id` STRING NOT NULL,
+    `vehicle_id` STRING NOT NULL,
+    `fleet_id` STRING,
+    `alert_type` STRING NOT NULL,
+    `severity` STRING NOT NULL,
+    `value` DOUBLE,
+    `threshold` DOUBLE,
+    `ts` BIGINT NOT NULL,
+    `message` STRING,
+    `source` STRING
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.alerts',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'key.format' = 'raw',
+    'key.fields' = 'vehicle_id',
+    'value.format' = 'json',
+    'value.fields-include' = 'ALL',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-health-alerts'
+);
+
+CREATE TABLE IF NOT EXISTS alerts_pg (
+    `alert_id` STRING NOT NULL,
+    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `vehicle_id` STRING NOT NULL,
+    `fleet_id` STRING,
+    `alert_type` STRING NOT NULL,
+    `severity` STRING NOT NULL,
+    `value` DOUBLE,
+    `threshold` DOUBLE,
+    `message` STRING,
+    `source` STRING,
+    PRIMARY KEY (`alert_id`, `ts`) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = 'jdbc:postgresql://127.0.0.1:5433/aegis?stringtype=unspecified&reWriteBatchedInserts=true',
+    'table-name' = 'alerts',
+    'username' = 'aegis',
+    'password' = 'aegis-dev',
+    'sink.buffer-flush.max-rows' = '2000',
+    'sink.buffer-flush.interval' = '500ms',
+    'sink.max-retries' = '5'
+);
+
+CREATE TABLE IF NOT EXISTS battery_status (
+    `schema_version` BIGINT,
+    `vehicle_id` STRING NOT NULL,
+    `fleet_id` STRING,
+    `ts` BIGINT NOT NULL,
+    `battery_percent` DOUBLE,
+    `drain_rate_pct_s` DOUBLE,
+    `voltage_sag_v` DOUBLE,
+    `remaining_flight_s` DOUBLE
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.battery',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'key.format' = 'raw',
+    'key.fields' = 'vehicle_id',
+    'value.format' = 'json',
+    'value.fields-include' = 'ALL',
+    'value.json.encode.ignore-null-fields' = 'true',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-health-battery'
+);
+
+CREATE TABLE IF NOT EXISTS fleet_aggregated (
+    `schema_version` BIGINT,
+    `fleet_id` STRING NOT NULL,
+    `swarm_id` STRING,
+    `window_start` BIGINT,
+    `window_end` BIGINT,
+    `active_vehicles` BIGINT,
+    `mean_health` DOUBLE,
+    `min_health` DOUBLE,
+    `min_battery` DOUBLE,
+    `open_alerts` MAP<STRING, BIGINT>
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'aegis.aggregated',
+    'properties.bootstrap.servers' = '127.0.0.1:9092',
+    'properties.group.id' = 'aegis-sql-client',
+    'properties.isolation.level' = 'read_committed',
+    'properties.transaction.timeout.ms' = '900000',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'unbounded',
+    'key.format' = 'raw',
+    'key.fields' = 'fleet_id',
+    'value.format' = 'json',
+    'value.fields-include' = 'ALL',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'aegis-health-aggregated'
+);
+
 CREATE TABLE IF NOT EXISTS dragonsync_drones_raw (
     `payload` BYTES,
     `kafka_partition` INT METADATA FROM 'partition' VIRTUAL,

@@ -25,6 +25,7 @@ MIGRATIONS = ROOT / "aegis" / "db" / "migrations"
 # schema files owned by other parts of the project, applied after the numbered migrations
 EXTRA: list[Path] = [
     ROOT / "connectors" / "dragonsync" / "schema.sql",
+    ROOT / "sql" / "health" / "schema.sql",
 ]
 
 TIMESERIES = re.compile(r"--\s*aegis:timeseries\s+(\w+)\s+(\w+)")
