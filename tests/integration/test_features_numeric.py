@@ -52,7 +52,7 @@ def _records() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory) -> tuple[dict, dict]:
-    from jobs.features import batch_features
+    from jobs.features import FEATURE_COLUMNS, batch_features
 
     recs = _records()
     staged = tmp_path_factory.mktemp("features") / "telemetry"
@@ -60,6 +60,7 @@ def computed(tmp_path_factory) -> tuple[dict, dict]:
     (staged / "part-0.json").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
     rows = list(batch_features(staged, settings(), {"parallelism.default": "1"}, FEATURES_SLIDE_S=SLIDE_S,
                                FEATURES_SHORT_S=SHORT_S, FEATURES_LONG_S=LONG_S, FEATURES_MIN_MEAN_RPM=MIN_RPM))
+    assert list(rows[0]) == FEATURE_COLUMNS, "features_rows' columns are the dataset's"
     got = {(r["vehicle_id"], r["window_end"]): r for r in rows}
     assert len(got) == len(rows), "one row per vehicle and window end"
     return got, reference_features(recs, SLIDE_S, SHORT_S, LONG_S, MIN_RPM)
