@@ -14,8 +14,8 @@ from sim import MemorySink, SimConfig, Simulation, parse_scenario
 
 START = 1_750_000_000_000
 ONSET_S = 180
-TTF_S = 900          # gradual modes fail 15 min after onset
-RUN_S = 1500
+TTF_S = 720          # gradual modes fail 12 min after onset
+RUN_S = 1200
 
 
 @cache
@@ -117,7 +117,7 @@ def test_motor_winding_heats_the_motor_and_draws_more_current():
         assert np.mean([ratio(r) for r in flying_before] or [1.0]) < 1.05
         if len(flying_late) > 30:
             assert np.mean([ratio(r) for r in flying_late]) > 1.15, vid
-            assert np.mean([excess(r, "motor_temp_c") for r in flying_late]) > 8, vid
+            assert max(excess(r, "motor_temp_c") for r in flying_late) > 10, vid
             checked += 1
     assert checked >= 2
 

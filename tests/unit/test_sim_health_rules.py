@@ -47,7 +47,7 @@ def test_healthy_vehicles_raise_no_alerts():
         {"id": "air", "share": 0.75, "mix": {"quadcopter": 2, "fixed_wing": 1}, "wind_mps": [6, 9],
          "gust_mps": 2.0, "ambient_c": [18, 26]},
         {"id": "ground", "share": 0.25, "mix": {"ugv": 1}, "ambient_c": [18, 26]}]})
-    found, _ = findings(windy, 12, 1800)
+    found, _ = findings(windy, 12, 1200)
     assert {vid: Counter(t for _, t in f) for vid, f in found.items() if f} == {}
 
 
