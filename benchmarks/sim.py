@@ -86,7 +86,7 @@ def kafka_reachable(cfg) -> str | None:
 
 
 def kafka_runs(cfg, config: SimConfig, precomputed: list[tuple[bytes, int, bytes]]) -> tuple[dict, dict]:
-    from connectors.kafka import KeyedSender, admin, ensure_topics
+    from connectors.kafka import KeyedSender, ensure_topics
 
     run_id = uuid.uuid4().hex[:8]
     topics = [f"aegis.bench.sim.{run_id}.{name}" for name in ("telemetry", "groundtruth", "baseline")]
@@ -107,11 +107,19 @@ def kafka_runs(cfg, config: SimConfig, precomputed: list[tuple[bytes, int, bytes
         run["topic_partitions"] = partitions
         return run, baseline
     finally:
-        for fut in admin(cfg).delete_topics(topics, operation_timeout=30).values():
-            try:
-                fut.result()
-            except Exception:  # noqa: BLE001, S110 - best-effort clean-up of throw-away topics
-                pass
+        delete_topics(cfg, topics)
+
+
+def delete_topics(cfg, topics: list[str]) -> None:
+    """Best-effort clean-up of the benchmark's throw-away topics."""
+    from connectors.kafka import admin
+
+    client = admin(cfg)   # keep the client alive until its futures are done
+    for name, fut in client.delete_topics(topics, operation_timeout=30).items():
+        try:
+            fut.result()
+        except Exception as e:  # noqa: BLE001 - reported, not raised
+            log(f"could not delete topic {name}: {e}")
 
 
 def realtime_share(cfg, vehicles: int, seconds: int, scenario: str, use_kafka: bool) -> dict:
@@ -127,9 +135,7 @@ def realtime_share(cfg, vehicles: int, seconds: int, scenario: str, use_kafka: b
         target = "jsonl"
     run = timed_run(config, sink)
     if use_kafka:
-        from connectors.kafka import admin
-
-        admin(cfg).delete_topics([topic, topic + ".groundtruth"], operation_timeout=30)
+        delete_topics(cfg, [topic, topic + ".groundtruth"])
     run.update(vehicles=vehicles, sink=target, cpu_share_of_one_core=round(run["cpu_s"] / run["wall_s"], 4))
     return run
 
