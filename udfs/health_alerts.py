@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aegis.contracts import SCHEMA_VERSION
+from udfs.cooldown import AlertCooldown
+from udfs.health_config import HealthConfig, ms
 
 SOURCE = "health"
 
@@ -48,3 +51,20 @@ def make_alert(vehicle_id: str, fleet_id: str | None, alert_type: str, severity:
         "message": message(vehicle_id, alert_type, severity, value, threshold, detail),
         "source": SOURCE,
     }
+
+
+def reference_alerts(records: Iterable[Mapping[str, Any]], cfg: HealthConfig) -> list[dict[str, Any]]:
+    """The alerts the health job raises over these telemetry records, computed in Python: every rule
+    firing (udfs.rules.firings) through a cooldown per (vehicle, type), in event-time order. Tests
+    and benchmarks hold the job to it."""
+    from udfs.rules import firings
+
+    cooldowns: dict[tuple[str, str], AlertCooldown] = {}
+    alerts = []
+    for r, f in sorted(firings(records, cfg), key=lambda rf: rf[0]["ts"]):
+        key = (r["vehicle_id"], f.alert_type)
+        cooldown = cooldowns.setdefault(key, AlertCooldown(ms(cfg.warning_cooldown_s), ms(cfg.critical_cooldown_s)))
+        if cooldown.update(r["ts"], f.severity):
+            alerts.append(make_alert(r["vehicle_id"], r.get("fleet_id"), f.alert_type, f.severity, f.value,
+                                     f.threshold, r["ts"], f.detail or None))
+    return alerts

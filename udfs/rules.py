@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from udfs.health import MotorStats, hottest
+from udfs.health import MotorStats, hottest, motor_stats
 from udfs.health_config import HealthConfig, Severities, ms
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
@@ -146,7 +147,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class GpsJump:
     distance_m: float
     allowed_m: float
-    dt_s: float
+    dt_ms: int
 
     @property
     def excess_m(self) -> float:
@@ -162,9 +163,8 @@ def gps_jump(prev: Mapping[str, Any], cur: Mapping[str, Any], cfg: HealthConfig)
     speeds = [s for s in (cur.get("speed_mps"), prev.get("speed_mps")) if s is not None]
     if not speeds or dt_ms <= 0 or dt_ms > ms(cfg.max_gap_s):
         return None
-    dt_s = dt_ms / 1000.0
     distance = haversine_m(prev["lat"], prev["lon"], cur["lat"], cur["lon"])
-    return GpsJump(distance, max(speeds) * dt_s * cfg.gps_tolerance + cfg.gps_slack_m, dt_s)
+    return GpsJump(distance, max(speeds) * (dt_ms / 1000.0) * cfg.gps_tolerance + cfg.gps_slack_m, dt_ms)
 
 
 def gps_drift(jump: GpsJump | None, cfg: HealthConfig) -> Finding | None:
@@ -174,7 +174,7 @@ def gps_drift(jump: GpsJump | None, cfg: HealthConfig) -> Finding | None:
     if sev is None:
         return None
     return Finding("gps_drift", sev, jump.distance_m, jump.allowed_m + threshold_for(sev, cfg.gps),
-                   f"{jump.dt_s:g} s")
+                   f"{jump.dt_ms} ms")
 
 
 # --- thermal -------------------------------------------------------------------------------------
@@ -186,3 +186,22 @@ def overheating(record: Mapping[str, Any], cfg: HealthConfig) -> Finding | None:
     label, temp = hot
     sev = severity(temp, cfg.overheating)
     return None if sev is None else Finding("overheating", sev, temp, threshold_for(sev, cfg.overheating), label)
+
+
+# --- all rules over a stream -------------------------------------------------------------------------
+
+def firings(records: Iterable[Mapping[str, Any]], cfg: HealthConfig) -> list[tuple[Mapping[str, Any], Finding]]:
+    """Every (record, finding) the rules give over telemetry records, each vehicle in event-time order:
+    the reference for the job's health_rule_firings view."""
+    by_vehicle: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in sorted(records, key=lambda r: r["ts"]):
+        by_vehicle[r["vehicle_id"]].append(r)
+    out = []
+    for seq in by_vehicle.values():
+        rates = drain_rates([(r["ts"], r.get("battery_percent")) for r in seq], cfg)
+        for i, r in enumerate(seq):
+            jump = gps_jump(seq[i - 1], r, cfg) if i else None
+            found = [battery_drain(rates[i], cfg), gps_drift(jump, cfg), overheating(r, cfg),
+                     motor_imbalance(motor_stats(r.get("motor_rpm"), cfg.max_motors), cfg)]
+            out += [(r, f) for f in found if f is not None]
+    return out

@@ -13,8 +13,9 @@ FROM health_scored
 WHERE health_score IS NOT NULL;
 
 INSERT INTO health_pg
-SELECT vehicle_id, TO_TIMESTAMP_LTZ(ts, 3), vehicle_type, fleet_id, swarm_id, health_score, battery_score,
-    motor_score, signal_score, thermal_score, battery_percent, alt_m, signal_dbm, motor_rpm_mean, motor_rpm_cv
+SELECT vehicle_id, CAST(TO_TIMESTAMP_LTZ(ts, 3) AS TIMESTAMP(3)), vehicle_type, fleet_id, swarm_id,
+    health_score, battery_score, motor_score, signal_score, thermal_score, battery_percent, alt_m,
+    signal_dbm, motor_rpm_mean, motor_rpm_cv
 FROM health_scored
 WHERE health_score IS NOT NULL;
 
@@ -24,8 +25,8 @@ SELECT schema_version, alert_id, vehicle_id, fleet_id, alert_type, severity, `va
 FROM health_alerts_emitted;
 
 INSERT INTO alerts_pg
-SELECT alert_id, TO_TIMESTAMP_LTZ(ts, 3), vehicle_id, fleet_id, alert_type, severity, `value`, threshold,
-    message, source
+SELECT alert_id, CAST(TO_TIMESTAMP_LTZ(ts, 3) AS TIMESTAMP(3)), vehicle_id, fleet_id, alert_type, severity,
+    `value`, threshold, message, source
 FROM health_alerts_emitted;
 
 INSERT INTO battery_status

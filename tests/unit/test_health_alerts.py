@@ -37,3 +37,26 @@ def test_make_alert_satisfies_the_contract() -> None:
     assert alert.alert_id == alert_id("d-1", "overheating", 1_700_000_000_000)
     assert alert.source == "health"
     assert alert.message == "WARNING d-1: cpu at 72.5 °C (limit 70 °C)"
+
+
+def test_reference_alerts_run_the_rules_through_the_cooldown() -> None:
+    from aegis.config import load
+    from udfs.health_alerts import reference_alerts
+    from udfs.health_config import HealthConfig
+
+    cfg = HealthConfig.from_tree(load(environ={}).get("health"))
+    t0 = 1_700_000_000_000
+
+    def record(vid: str, i: int, rpm: list[float], motor_c: float) -> dict[str, object]:
+        return {"vehicle_id": vid, "vehicle_type": "quadcopter", "fleet_id": "f-1", "ts": t0 + 1000 * i,
+                "battery_percent": 80.0, "motor_rpm": rpm, "motor_temp_c": [40.0, 40.0, motor_c, 40.0]}
+
+    dead = [record("d-dead", i, [6000.0, 6000.0, 6000.0, 0.0], 40.0) for i in range(60)]
+    hot = [record("d-hot", i, [6000.0] * 4, 60.0 + i) for i in range(40)]   # 1 °C/s from 60 °C
+    alerts = reference_alerts(hot + dead, cfg)
+    assert [(a["ts"] - t0) // 1000 for a in alerts if a["vehicle_id"] == "d-dead"] == [0, 10, 20, 30, 40, 50]
+    assert {a["severity"] for a in alerts if a["vehicle_id"] == "d-dead"} == {"critical"}
+    heat = [((a["ts"] - t0) // 1000, a["severity"]) for a in alerts if a["vehicle_id"] == "d-hot"]
+    # above 70 °C at 11 s: a warning; above 85 °C at 26 s: a critical despite the warning's cooldown
+    assert heat == [(11, "warning"), (26, "critical"), (36, "critical")]
+    assert alerts == sorted(alerts, key=lambda a: a["ts"])

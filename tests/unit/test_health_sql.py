@@ -201,8 +201,7 @@ def reference_trend() -> tuple[dict[Any, dict[str, Any]], list[tuple[Any, ...]]]
             findings = [rules.battery_drain(rates[i], CFG), rules.gps_drift(jump, CFG), rules.overheating(r, CFG),
                         rules.motor_imbalance(health.motor_stats(r.get("motor_rpm"), CFG.max_motors), CFG)]
             for f in filter(None, findings):
-                detail = f"{int(jump.dt_s * 1000)} ms" if f.alert_type == "gps_drift" and jump else f.detail or None
-                firings.append((vid, r["ts"], f.alert_type, f.severity, f.value, f.threshold, detail))
+                firings.append((vid, r["ts"], f.alert_type, f.severity, f.value, f.threshold, f.detail or None))
     return trend, firings
 
 

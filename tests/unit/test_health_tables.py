@@ -16,7 +16,7 @@ from jobs.health import TABLES, health_vars
 
 SQL_TYPE = (("dict[str, int]", "MAP<STRING, BIGINT>"), ("list[float]", "ARRAY<DOUBLE>"), ("bool", "BOOLEAN"),
             ("float", "DOUBLE"), ("int", "BIGINT"))
-PG_TYPE = {"DOUBLE": "double precision", "BIGINT": "bigint", "STRING": "text", "TIMESTAMP_LTZ(3)": "timestamptz"}
+PG_TYPE = {"DOUBLE": "double precision", "BIGINT": "bigint", "STRING": "text", "TIMESTAMP(3)": "timestamptz"}
 
 
 def model_types(model: type[BaseModel]) -> dict[str, str]:

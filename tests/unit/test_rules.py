@@ -187,7 +187,7 @@ def test_gps_drift_threshold(excess: float, expected: str | None) -> None:
 
 def test_gps_drift_exactly_at_thresholds() -> None:
     for threshold in (CFG.gps.warning, CFG.gps.critical):
-        jump = rules.GpsJump(distance_m=100.0 + threshold, allowed_m=100.0, dt_s=1.0)
+        jump = rules.GpsJump(distance_m=100.0 + threshold, allowed_m=100.0, dt_ms=1000)
         finding = rules.gps_drift(jump, CFG)
         assert finding is None if threshold == CFG.gps.warning else finding.severity == "warning"  # type: ignore[union-attr]
 

@@ -1,8 +1,9 @@
 -- The PostgreSQL/TimescaleDB `alerts` table (sql/health/schema.sql) as a JDBC upsert sink keyed
 -- by (alert_id, ts): a replay overwrites, never duplicates.
+-- ts is TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the column is timestamptz.
 CREATE TABLE IF NOT EXISTS alerts_pg (
     `alert_id` STRING NOT NULL,
-    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `ts` TIMESTAMP(3) NOT NULL,
     `vehicle_id` STRING NOT NULL,
     `fleet_id` STRING,
     `alert_type` STRING NOT NULL,

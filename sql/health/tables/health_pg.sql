@@ -1,8 +1,9 @@
 -- The PostgreSQL/TimescaleDB `health` table (sql/health/schema.sql) as a JDBC upsert sink:
 -- a replay after a restart overwrites rows, never duplicates them.
+-- ts is TIMESTAMP(3) in UTC (the JDBC connector has no TIMESTAMP_LTZ); the column is timestamptz.
 CREATE TABLE IF NOT EXISTS health_pg (
     `vehicle_id` STRING NOT NULL,
-    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `ts` TIMESTAMP(3) NOT NULL,
     `vehicle_type` STRING,
     `fleet_id` STRING,
     `swarm_id` STRING,
