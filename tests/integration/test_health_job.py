@@ -2,7 +2,8 @@
 failures, battery shorts, overheating, a GPS antenna fault) as clean telemetry in a file, every
 output in files (the job's DDL is CREATE TABLE IF NOT EXISTS, so tables registered first win).
 
-Checks the alerts against the Python reference (rules + cooldown replayed over the same records),
+Checks the alerts against the Python reference (udfs.health_alerts.reference_alerts: the rules and
+the cooldown replayed over the same records, field for field),
 the simulator's ground truth, and every output against its contract. It takes a minute or two (JVM,
 a Python worker for the cooldown), so it runs with the integration tests; it needs no services.
 """
@@ -23,8 +24,7 @@ import pytest
 from aegis.config import load
 from aegis.contracts import Alert, BatteryStatus, FleetAggregate, Health
 from aegis.sqlfiles import read, render
-from udfs import health, rules
-from udfs.cooldown import AlertCooldown
+from udfs.health_alerts import reference_alerts
 from udfs.health_config import HealthConfig, ms
 
 pytestmark = pytest.mark.integration
@@ -48,11 +48,11 @@ RECORDS, TRUTH = simulated_fleet()
 
 
 def sink_ddl(name: str, work: Path) -> str:
-    """The job's own sink DDL with a file in place of Kafka or JDBC (JSON cannot hold TIMESTAMP_LTZ)."""
+    """The job's own sink DDL with a file in place of Kafka or JDBC."""
     ddl = read(f"health/tables/{name}.sql")
     ddl = ddl[:ddl.index(") WITH (")] + (
         f") WITH ('connector' = 'filesystem', 'path' = '{work / name}', 'format' = 'json')")
-    ddl = re.sub(r"(?m)^--.*\n", "", ddl).replace("TIMESTAMP_LTZ(3)", "TIMESTAMP(3)")
+    ddl = re.sub(r"(?m)^--.*\n", "", ddl)
     return re.sub(r",\s*PRIMARY KEY[^)]*\) NOT ENFORCED", "", ddl)
 
 
@@ -88,31 +88,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
 
 
 def epoch_ms(text: str) -> int:
-    """A JDBC sink's TIMESTAMP_LTZ as the file stand-in writes it: UTC wall time."""
+    """A JDBC sink's TIMESTAMP(3), which holds UTC wall time."""
     return round(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
-
-
-def reference_alerts() -> list[tuple[str, str, int, str]]:
-    """(vehicle, type, ts, severity) the rules and the cooldown give in Python, in event time."""
-    by_vehicle: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in RECORDS:
-        by_vehicle[r["vehicle_id"]].append(r)
-    firings = []
-    for seq in by_vehicle.values():
-        rates = rules.drain_rates([(r["ts"], r.get("battery_percent")) for r in seq], HCFG)
-        for i, r in enumerate(seq):
-            jump = rules.gps_jump(seq[i - 1], r, HCFG) if i else None
-            stats = health.motor_stats(r.get("motor_rpm"), HCFG.max_motors)
-            for f in filter(None, [rules.battery_drain(rates[i], HCFG), rules.gps_drift(jump, HCFG),
-                                   rules.overheating(r, HCFG), rules.motor_imbalance(stats, HCFG)]):
-                firings.append((r["vehicle_id"], f.alert_type, r["ts"], f.severity))
-    cooldowns: dict[tuple[str, str], AlertCooldown] = {}
-    alerts = []
-    for vid, kind, ts, sev in sorted(firings, key=lambda f: f[2]):
-        cd = cooldowns.setdefault((vid, kind), AlertCooldown(ms(HCFG.warning_cooldown_s), ms(HCFG.critical_cooldown_s)))
-        if cd.update(ts, sev):
-            alerts.append((vid, kind, ts, sev))
-    return alerts
 
 
 def test_every_clean_record_is_scored(outputs: dict[str, list[dict[str, Any]]]) -> None:
@@ -128,8 +105,8 @@ def test_every_clean_record_is_scored(outputs: dict[str, list[dict[str, Any]]]) 
 
 def test_alerts_are_the_reference_rules_through_the_cooldown(outputs: dict[str, list[dict[str, Any]]]) -> None:
     alerts = [Alert.model_validate(a) for a in outputs["health_alerts"]]
-    got = sorted((a.vehicle_id, a.alert_type, a.ts, a.severity) for a in alerts)
-    assert got == sorted(reference_alerts())
+    expected = [Alert.model_validate(a) for a in reference_alerts(RECORDS, HCFG)]
+    assert sorted(a.model_dump_json() for a in alerts) == sorted(a.model_dump_json() for a in expected)
     assert len({a.alert_id for a in alerts}) == len(alerts)
     assert {(a["alert_id"], epoch_ms(a["ts"])) for a in outputs["alerts_pg"]} == {(a.alert_id, a.ts) for a in alerts}
 
