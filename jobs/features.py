@@ -48,6 +48,8 @@ def features_vars(cfg: Config, **overrides: Any) -> dict[str, str]:
 def build_features(t_env, variables: dict[str, str]):
     """Register the tables and the statements; returns the StatementSet."""
     create_tables(t_env, STREAM_TABLES, variables)
+    # the local/global split of the cascaded window aggregations loses windows in streaming
+    t_env.get_config().set("table.optimizer.agg-phase-strategy", "ONE_PHASE")
     stmt_set = t_env.create_statement_set()
     add_statements(t_env, stmt_set, "features.sql", {**variables, "FEATURES_SOURCE": "features_source"})
     add_statements(t_env, stmt_set, "features_stream.sql", variables)

@@ -8,8 +8,11 @@
 -- history, and results that do not depend on arrival order (up to floating-point summation order).
 --
 --   features_samples   per-record scalars (vibration magnitude, motor means, RPM CV)
---   features_long      HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s: running moments and means
---   features_short     HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s: recent means
+--   features_slices    TUMBLE(${FEATURES_SLIDE_S} s): each record once into its slice's sums and counts
+--   features_long      HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s over the slices: moments and means
+--   features_short     HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s over the slices: recent means
+--   (pre-aggregating slices keeps batch mode from copying every record into each of the
+--   ${FEATURES_LONG_S} / ${FEATURES_SLIDE_S} windows that hold it; streaming slices the same way itself)
 --   features_joined    both, one row per (vehicle, window end): a TUMBLE of the slide over their
 --                      union (each contributes one row per window end), which stays append-only
 --   features_rows      the features, window bounds in epoch ms
@@ -61,33 +64,59 @@ SELECT vehicle_id, vehicle_type, fleet_id, event_time,
        CAST(NULL AS DOUBLE)) AS rpm_sq_mean
 FROM ${FEATURES_SOURCE};
 
-CREATE TEMPORARY VIEW features_long AS
-SELECT vehicle_id, window_start, window_end, window_time,
+CREATE TEMPORARY VIEW features_records AS
+SELECT *,
+    IF(rpm_mean >= ${FEATURES_MIN_MEAN_RPM},
+       SQRT(GREATEST(rpm_sq_mean - rpm_mean * rpm_mean, 0.0)) / rpm_mean,
+       CAST(NULL AS DOUBLE)) AS rpm_cv
+FROM features_samples;
+
+CREATE TEMPORARY VIEW features_slices AS
+SELECT vehicle_id, window_time AS slice_time,
     MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
     COUNT(*) AS n,
     COUNT(vib_mag) AS vib_n, SUM(vib_sq) AS vib_s2, SUM(vib_mag) AS vib_m1,
     SUM(vib_mag * vib_mag * vib_mag) AS vib_m3, SUM(vib_sq * vib_sq) AS vib_m4,
-    AVG(motor_temp_c) AS motor_temp, AVG(battery_temp_c) AS battery_temp,
-    AVG(bearing_temp_c) AS bearing_temp, AVG(battery_percent) AS battery_pct,
+    SUM(motor_temp_c) AS motor_temp_s, COUNT(motor_temp_c) AS motor_temp_n,
+    SUM(battery_temp_c) AS battery_temp_s, COUNT(battery_temp_c) AS battery_temp_n,
+    SUM(bearing_temp_c) AS bearing_temp_s, COUNT(bearing_temp_c) AS bearing_temp_n,
+    SUM(battery_percent) AS battery_pct_s, COUNT(battery_percent) AS battery_pct_n,
     COUNT(power_kw) AS power_n, SUM(power_kw) AS power_s1, SUM(power_kw * power_kw) AS power_s2,
     COUNT(battery_current_a) AS current_n, SUM(battery_current_a) AS current_s1,
     SUM(battery_current_a * battery_current_a) AS current_s2,
+    SUM(gps_hdop) AS hdop_s, COUNT(gps_hdop) AS hdop_n,
     MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
-    AVG(IF(rpm_mean >= ${FEATURES_MIN_MEAN_RPM},
-           SQRT(GREATEST(rpm_sq_mean - rpm_mean * rpm_mean, 0.0)) / rpm_mean,
-           CAST(NULL AS DOUBLE))) AS rpm_cv
-FROM TABLE(HOP(TABLE features_samples, DESCRIPTOR(event_time),
+    SUM(rpm_cv) AS rpm_cv_s, COUNT(rpm_cv) AS rpm_cv_n
+FROM TABLE(TUMBLE(TABLE features_records, DESCRIPTOR(event_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
+GROUP BY vehicle_id, window_start, window_end, window_time;
+
+CREATE TEMPORARY VIEW features_long AS
+SELECT vehicle_id, window_start, window_end, window_time,
+    MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
+    SUM(n) AS n,
+    SUM(vib_n) AS vib_n, SUM(vib_s2) AS vib_s2, SUM(vib_m1) AS vib_m1, SUM(vib_m3) AS vib_m3,
+    SUM(vib_m4) AS vib_m4,
+    SUM(motor_temp_s) / SUM(motor_temp_n) AS motor_temp, SUM(battery_temp_s) / SUM(battery_temp_n) AS battery_temp,
+    SUM(bearing_temp_s) / SUM(bearing_temp_n) AS bearing_temp,
+    SUM(battery_pct_s) / SUM(battery_pct_n) AS battery_pct,
+    SUM(power_n) AS power_n, SUM(power_s1) AS power_s1, SUM(power_s2) AS power_s2,
+    SUM(current_n) AS current_n, SUM(current_s1) AS current_s1, SUM(current_s2) AS current_s2,
+    MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
+    SUM(rpm_cv_s) / SUM(rpm_cv_n) AS rpm_cv
+FROM TABLE(HOP(TABLE features_slices, DESCRIPTOR(slice_time),
                INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_LONG_S}' SECOND(9)))
 GROUP BY vehicle_id, window_start, window_end, window_time;
 
 CREATE TEMPORARY VIEW features_short AS
 SELECT vehicle_id, window_start, window_end, window_time,
-    COUNT(*) AS n,
-    COUNT(vib_sq) AS vib_n, SUM(vib_sq) AS vib_s2,
-    AVG(motor_temp_c) AS motor_temp, AVG(battery_temp_c) AS battery_temp,
-    AVG(bearing_temp_c) AS bearing_temp, AVG(battery_percent) AS battery_pct,
-    AVG(power_kw) AS power_kw, AVG(battery_current_a) AS current_a, AVG(gps_hdop) AS gps_hdop
-FROM TABLE(HOP(TABLE features_samples, DESCRIPTOR(event_time),
+    SUM(n) AS n,
+    SUM(vib_n) AS vib_n, SUM(vib_s2) AS vib_s2,
+    SUM(motor_temp_s) / SUM(motor_temp_n) AS motor_temp, SUM(battery_temp_s) / SUM(battery_temp_n) AS battery_temp,
+    SUM(bearing_temp_s) / SUM(bearing_temp_n) AS bearing_temp,
+    SUM(battery_pct_s) / SUM(battery_pct_n) AS battery_pct,
+    SUM(power_s1) / SUM(power_n) AS power_kw, SUM(current_s1) / SUM(current_n) AS current_a,
+    SUM(hdop_s) / SUM(hdop_n) AS gps_hdop
+FROM TABLE(HOP(TABLE features_slices, DESCRIPTOR(slice_time),
                INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_SHORT_S}' SECOND(9)))
 GROUP BY vehicle_id, window_start, window_end, window_time;
 
