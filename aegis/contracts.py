@@ -97,7 +97,8 @@ DlqReason = Literal[
     "out_of_range",      # a value outside its physical range
     "unknown_vehicle_type",
     "unsupported_schema_version",
-    "duplicate_seq",     # (vehicle_id, seq) already seen
+    "duplicate_seq",     # (vehicle_id, seq, ts) already seen: a re-sent record
+    "late_record",       # features: arrived after its window was emitted
 ]
 DLQ_REASONS: tuple[str, ...] = DlqReason.__args__  # type: ignore[attr-defined]
 

@@ -3,9 +3,11 @@
 -- ----------------------------------------------------------------------------------------------
 -- Which records can the analytics trust, and what happened to the others?
 -- Illustrates one Python UDTF for the parse (Flink 2.2 has no fast JSON-to-row function), then SQL:
--- a proctime OVER count per (vehicle_id, seq) to find duplicates (state bounded by
+-- a proctime OVER count per (vehicle_id, seq, ts) to find duplicates (state bounded by
 -- table.exec.state.ttl), one statement set writing three sinks from one Kafka read.
 -- Kafka keeps each vehicle's records in one partition, so "first copy wins" is deterministic.
+-- ts is part of the key because a vehicle that reboots starts its seq again: that is new data,
+-- while a re-sent record repeats its seq and its event time.
 -- ----------------------------------------------------------------------------------------------
 
 CREATE TEMPORARY VIEW telemetry_parsed AS
@@ -23,7 +25,7 @@ LATERAL TABLE(parse_telemetry(t.payload)) AS r(
 
 CREATE TEMPORARY VIEW telemetry_checked AS
 SELECT *,
-    COUNT(*) OVER (PARTITION BY vehicle_id, seq ORDER BY proc_time
+    COUNT(*) OVER (PARTITION BY vehicle_id, seq, ts ORDER BY proc_time
                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS copies
 FROM telemetry_parsed
 WHERE reason IS NULL;

@@ -58,6 +58,11 @@ def produce(topic: str, vehicles: int, seconds: int, dup_every: int) -> tuple[in
             if (seq * vehicles + v) % dup_every == 0:
                 sender.send(rec["vehicle_id"], payload)
                 expected["duplicate_seq"] += 1
+    # a rebooted vehicle starts its seq again: new event times, so new data, not duplicates
+    for seq in range(5):
+        rec = {**valid(0, seq), "ts": T0 + (seconds + 100 + seq) * 1000}
+        sender.send(rec["vehicle_id"], orjson.dumps(rec))
+        n_valid += 1
     for payload, reason in malformed():
         sender.send(b"v99", payload)
         expected[reason] += 1
@@ -78,7 +83,7 @@ def test_ingest_stores_valid_dead_letters_bad_and_replays_idempotently(names):
                      TXN_PREFIX=f"test-{names.uid}")
     ingest(cfg, bounded=True, flink_extra=FAIL_FAST, **overrides)
 
-    rows = pg_rows(cfg, f"SELECT count(*), count(DISTINCT (vehicle_id, ts)), count(DISTINCT (vehicle_id, seq)) "
+    rows = pg_rows(cfg, f"SELECT count(*), count(DISTINCT (vehicle_id, ts)), count(DISTINCT (vehicle_id, seq, ts)) "
                         f"FROM {table}")[0]
     assert rows == (n_valid, n_valid, n_valid)
     sample = pg_rows(cfg, f"SELECT motor_rpm, ts FROM {table} WHERE vehicle_id = 'v03' AND seq = 10")[0]
@@ -87,7 +92,7 @@ def test_ingest_stores_valid_dead_letters_bad_and_replays_idempotently(names):
 
     clean = [orjson.loads(v) for _, v in read_topic(topics["telemetry.clean"], cfg, idle_s=3)]
     assert len(clean) == n_valid
-    assert len({(r["vehicle_id"], r["seq"]) for r in clean}) == n_valid
+    assert len({(r["vehicle_id"], r["seq"], r["ts"]) for r in clean}) == n_valid
 
     dlq = [orjson.loads(v) for _, v in read_topic(topics["telemetry.dlq"], cfg, idle_s=3)]
     assert collections.Counter(r["reason"] for r in dlq) == expected_dlq
