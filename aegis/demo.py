@@ -125,7 +125,14 @@ def _run(args: argparse.Namespace) -> int:
                 "WHERE ts BETWEEN to_timestamp(%s / 1000.0) AND to_timestamp(%s / 1000.0)",
                 (report.start_ts - 5_000, report.end_ts + 5_000)).fetchone()
             total = conn.execute("SELECT count(*) FROM telemetry").fetchone()[0]
-        if stored >= report.valid or time.monotonic() > deadline:
+            window = (report.start_ts - 5_000, report.end_ts + 5_000)
+            scored = conn.execute("SELECT count(*), round(avg(health_score)::numeric, 1) FROM health "
+                                  "WHERE ts BETWEEN to_timestamp(%s / 1000.0) AND to_timestamp(%s / 1000.0)",
+                                  window).fetchone()
+            alerts = dict(conn.execute(
+                "SELECT alert_type || '/' || severity, count(*) FROM alerts "
+                "WHERE ts BETWEEN to_timestamp(%s / 1000.0) AND to_timestamp(%s / 1000.0) GROUP BY 1", window))
+        if (stored >= report.valid and scored[0] >= report.valid) or time.monotonic() > deadline:
             break
         time.sleep(2)
     reasons: collections.Counter[str] = collections.Counter()
@@ -141,6 +148,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  stored in telemetry {stored:,} rows from {vehicles} vehicles this run ({total:,} in all)")
     print(f"  dead-lettered       {sum(reasons.values())} {dict(reasons) or ''}")
     print(f"  expected            {report.valid:,} stored, {sum(report.dead_letters.values())} dead-lettered")
+    print(f"  health scores       {scored[0]:,} rows, mean health {scored[1]}")
+    print(f"  alerts (cooldown)   {sum(alerts.values())} {alerts or ''}")
     print(f"  consumer lag        {lag if lag is not None else 'n/a'} (group aegis-ingest on {cfg.topic('telemetry')})")
     print("\nWhere to look")
     print(f"  Flink UI            {rest}")
