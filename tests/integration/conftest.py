@@ -20,8 +20,9 @@ pytestmark = pytest.mark.integration
 FAIL_FAST = {"restart-strategy.type": "none"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def stack() -> Config:
+    """Every integration test needs the stack or what it installs (the connector jars)."""
     res = subprocess.run([sys.executable, "-m", "aegis.cli", "stack", "up"], cwd=ROOT,
                          capture_output=True, text=True)
     if res.returncode != 0:
