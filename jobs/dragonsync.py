@@ -12,12 +12,11 @@ proximity) to aegis.alerts. SQL: sql/dragonsync/ (tables/, normalize.sql, store.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
 from aegis.config import Config, settings
 from aegis.sqlfiles import load, sql_vars
+from jobs.runtime import execute, job_main
 
 TABLES = ["dragonsync_drones_raw", "dragonsync_signals_raw", "dragonsync_status_raw", "dragonsync_dlq",
           "dragonsync_alerts", "drones_pg", "signals_pg", "system_health_pg", "kits_pg"]
@@ -93,21 +92,11 @@ def dragonsync(cfg: Config | None = None, bounded: bool = False, parallelism: in
     t_env = stream_env("aegis-dragonsync", cfg, parallelism, flink_extra)
     stmt_set = build_dragonsync(t_env, variables, cfg)
     # submit for execution
-    result = stmt_set.execute()
-    if wait:
-        result.wait()
-    return result
+    return execute(stmt_set, wait)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bounded", action="store_true", help="stop at the topics' current end")
-    parser.add_argument("--parallelism", type=int, default=None)
-    parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
-    args, _ = parser.parse_known_args(argv)
-    dragonsync(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach)
-    return 0
+    return job_main(dragonsync, __doc__, argv)
 
 
 if __name__ == "__main__":

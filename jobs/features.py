@@ -13,7 +13,6 @@ on Maven Central's mirror here) -> a Parquet feature dataset.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aegis.config import Config, settings
-from jobs.runtime import add_statements, create_tables, flink_settings, parse_vars, sql_vars, stream_env
+from jobs.runtime import add_statements, create_tables, execute, flink_settings, job_main, sql_vars, stream_env
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +62,8 @@ def features(cfg: Config | None = None, bounded: bool = False, parallelism: int 
     defaults = {"STARTUP_MODE": "group-offsets", "BOUNDED_MODE": "latest-offset" if bounded else "unbounded"}
     variables = features_vars(cfg, **{**defaults, **overrides})
     t_env = stream_env("aegis-features", cfg, parallelism, flink_extra)
-    result = build_features(t_env, variables).execute()
-    if wait:
-        result.wait()
-    return result
+    # submit for execution
+    return execute(build_features(t_env, variables), wait)
 
 
 # --- batch ---------------------------------------------------------------------------------------
@@ -238,16 +235,7 @@ def backfill(cfg: Config, source: str, output: Path, t_from: int | None, t_to: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bounded", action="store_true", help="stop at the topic's current end")
-    parser.add_argument("--parallelism", type=int, default=None)
-    parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
-    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a SQL variable, e.g. TOPIC_FEATURES=my.topic (repeatable)")
-    args, _ = parser.parse_known_args(argv)
-    features(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach, **parse_vars(args.var))
-    return 0
+    return job_main(features, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ rows where a rule fired (udfs/health_flink.py). Tables: sql/health/tables/; outp
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
 from aegis.config import Config, settings
 from aegis.sqlfiles import load, sql_vars
+from jobs.runtime import execute, job_main
 from udfs import health_sql
 from udfs.health_config import HealthConfig, ms
 
@@ -84,21 +83,11 @@ def health(cfg: Config | None = None, bounded: bool = False, parallelism: int | 
     t_env = stream_env("aegis-health", cfg, parallelism, flink_extra)
     stmt_set = build_health(t_env, variables, cfg)
     # submit for execution
-    result = stmt_set.execute()
-    if wait:
-        result.wait()
-    return result
+    return execute(stmt_set, wait)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bounded", action="store_true", help="stop at the topic's current end")
-    parser.add_argument("--parallelism", type=int, default=None)
-    parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
-    args, _ = parser.parse_known_args(argv)
-    health(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach)
-    return 0
+    return job_main(health, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,10 @@ Reads aegis.telemetry (raw bytes), writes aegis.telemetry.clean and aegis.teleme
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
 from aegis.config import Config, settings
-from jobs.runtime import add_statements, create_tables, parse_vars, sql_vars, stream_env
+from jobs.runtime import add_statements, create_tables, execute, job_main, sql_vars, stream_env
 from udfs.telemetry_validate import Rules
 
 TABLES = ["telemetry_raw", "telemetry_clean", "telemetry_dlq", "telemetry_pg"]
@@ -47,23 +45,11 @@ def ingest(cfg: Config | None = None, bounded: bool = False, parallelism: int | 
     t_env = stream_env("aegis-ingest", cfg, parallelism, flink_extra)
     stmt_set = build_ingest(t_env, variables, Rules.from_config(cfg.get("validation")), cfg)
     # submit for execution
-    result = stmt_set.execute()
-    if wait:
-        result.wait()
-    return result
+    return execute(stmt_set, wait)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bounded", action="store_true", help="stop at the topic's current end")
-    parser.add_argument("--parallelism", type=int, default=None)
-    parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
-    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a SQL variable, e.g. TOPIC_TELEMETRY=my.topic (repeatable)")
-    args, _ = parser.parse_known_args(argv)
-    ingest(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach, **parse_vars(args.var))
-    return 0
+    return job_main(ingest, __doc__, argv)
 
 
 if __name__ == "__main__":

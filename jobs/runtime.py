@@ -6,8 +6,11 @@ same on the MiniCluster (`python -m jobs.X`) and on a cluster (`flink run -py jo
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -92,6 +95,28 @@ def add_statements(t_env, stmt_set, relpath: str, variables: dict[str, str]) -> 
     return inserts
 
 
+def execute(stmt_set, wait: bool):
+    """Submit a job's statement set; with `wait`, block until it ends (bounded runs, MiniCluster)."""
+    result = stmt_set.execute()
+    if wait:
+        result.wait()
+    return result
+
+
+def job_main(run: Callable[..., Any], doc: str | None, argv: list[str] | None = None) -> int:
+    """The command line every job shares: `python -m jobs.X` / `flink run -py jobs/X.py [options]`."""
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--bounded", action="store_true", help="stop at the topics' current end")
+    parser.add_argument("--parallelism", type=int, default=None)
+    parser.add_argument("--detach", action="store_true", help="submit and return (cluster)")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a SQL variable, e.g. TOPIC_TELEMETRY=my.topic (repeatable)")
+    args, _ = parser.parse_known_args(argv)
+    run(bounded=args.bounded, parallelism=args.parallelism, wait=not args.detach, **parse_vars(args.var))
+    return 0
+
+
 def parse_vars(pairs: list[str]) -> dict[str, str]:
     """`NAME=VALUE` command-line pairs -> SQL variable overrides."""
     out = {}
@@ -103,4 +128,5 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["parse_vars", "stream_env", "create_tables", "add_statements", "sql_vars", "flink_settings"]
+__all__ = ["execute", "job_main", "parse_vars", "stream_env", "create_tables", "add_statements", "sql_vars",
+           "flink_settings"]
