@@ -42,6 +42,7 @@ def test_flink_run_py_on_the_standalone_cluster(names):
     job_id = submit_detached("ingest", "--bounded", *[f"--var={k}={v}" for k, v in variables.items()])
     assert wait_for_job(rest, job_id) == "FINISHED"
 
-    assert pg_rows(cfg, f"SELECT count(*), count(DISTINCT (vehicle_id, seq)) FROM {table}")[0] == (n_valid, n_valid)
+    rows = pg_rows(cfg, f"SELECT count(*), count(DISTINCT (vehicle_id, seq, ts)) FROM {table}")[0]
+    assert rows == (n_valid, n_valid)
     dlq = [orjson.loads(v) for _, v in read_topic(topics["telemetry.dlq"], cfg, idle_s=3)]
     assert collections.Counter(r["reason"] for r in dlq) == expected_dlq
