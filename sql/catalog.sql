@@ -214,7 +214,7 @@ CREATE TABLE IF NOT EXISTS health_scores (
 
 CREATE TABLE IF NOT EXISTS health_pg (
     `vehicle_id` STRING NOT NULL,
-    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `ts` TIMESTAMP(3) NOT NULL,
     `vehicle_type` STRING,
     `fleet_id` STRING,
     `swarm_id` STRING,
@@ -271,7 +271,7 @@ CREATE TABLE IF NOT EXISTS health_alerts (
 
 CREATE TABLE IF NOT EXISTS alerts_pg (
     `alert_id` STRING NOT NULL,
-    `ts` TIMESTAMP_LTZ(3) NOT NULL,
+    `ts` TIMESTAMP(3) NOT NULL,
     `vehicle_id` STRING NOT NULL,
     `fleet_id` STRING,
     `alert_type` STRING NOT NULL,
