@@ -2,8 +2,8 @@
 
 sql/health/views.sql holds the statements; the expressions that depend on config (weights,
 ranges, thresholds, the number of motors to read) are generated here and filled into its
-${HEALTH_*} placeholders, so the job runs plain SQL (about 1M rows/s here) and never a Python UDF
-per record. tests/unit/test_health_sql.py runs the rendered SQL in Flink and checks it against the
+${HEALTH_*} placeholders, so the job runs plain SQL expressions and never a Python UDF per
+record. tests/unit/test_health_sql.py runs the rendered SQL in Flink and checks it against the
 Python reference on the same records.
 
 Conventions: every number is written as a DOUBLE literal (`0.1E0`; `0.1` would be a DECIMAL), every
@@ -14,6 +14,7 @@ arithmetic runs in the same order as the Python reference so both round alike.
 from __future__ import annotations
 
 from udfs.health_config import ALERT_TYPES, THERMAL_FIELDS, HealthConfig, Severities, ThermalRange, ms
+from udfs.rules import EARTH_RADIUS_M
 
 
 def num(x: float) -> str:
@@ -193,7 +194,7 @@ def gps_distance(cfg: HealthConfig) -> str:
     """Haversine, term for term as udfs.rules.haversine_m; needs prev_lat, prev_lon, prev_ts."""
     a = ("POWER(SIN(RADIANS(lat - prev_lat) / 2), 2) + COS(RADIANS(prev_lat)) * COS(RADIANS(lat)) "
          "* POWER(SIN(RADIANS(lon - prev_lon) / 2), 2)")
-    return (f"CASE WHEN {_gps_fresh(cfg)} THEN 2 * {num(6_371_008.8)} * ASIN(SQRT(LEAST(1.0E0, {a}))) "
+    return (f"CASE WHEN {_gps_fresh(cfg)} THEN 2 * {num(EARTH_RADIUS_M)} * ASIN(SQRT(LEAST(1.0E0, {a}))) "
             f"END")
 
 
@@ -216,7 +217,8 @@ def remaining_flight(cfg: HealthConfig) -> str:
             f"THEN GREATEST(0.0E0, battery_percent - {num(cfg.reserve_pct)}) / drain_rate_pct_s END")
 
 
-#: per alert type: the value the rule judges (column names of the view health_trend)
+#: per alert type: the value the rule judges (columns of health_scored for motors and heat, of
+#: health_trend for the drain and GPS rules)
 RULE_VALUE = {
     "battery_drain": "drain_rate_pct_s",
     "motor_imbalance": "motor_rpm_cv",
