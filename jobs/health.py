@@ -6,9 +6,10 @@
 
 Reads aegis.telemetry.clean (event time on ts); writes aegis.health, aegis.alerts, aegis.battery,
 aegis.aggregated (exactly-once) and upserts PostgreSQL `health` and `alerts` (sql/health/schema.sql).
-Everything per record is SQL rendered from the `health:` config (sql/health/views.sql,
-udfs/health_sql.py); only the alert cooldown is Python, a keyed process function that sees the
-rows where a rule fired (udfs/health_flink.py). Tables: sql/health/tables/; outputs: sql/health/sinks.sql.
+Everything per record is SQL rendered from the `health:` config (sql/health/score.sql and
+views.sql, udfs/health_sql.py); only the alert cooldown is Python, a keyed process function that
+sees the rows where a rule fired (udfs/health_flink.py). Tables: sql/health/tables/; outputs:
+sql/health/sinks.sql.
 """
 
 from __future__ import annotations
@@ -32,6 +33,22 @@ def health_vars(cfg: Config, **overrides: str) -> dict[str, str]:
         "PG_TABLE_HEALTH": "health", "PG_TABLE_ALERTS": "alerts",
         **health_sql.variables(HealthConfig.from_settings(cfg)),
         **overrides})
+
+
+def register_scored(t_env, variables: dict[str, str]) -> None:
+    """health_scored: sql/health/score.sql computed once, whatever reads it.
+
+    Flink inlines a view into every query that reads it and merges the projections, so the five
+    outputs that read the score would each compute it again (about 20 µs of CPU per record each
+    here). A pass through a DataStream is a boundary the planner does not merge across; the event
+    time stays the stream's timestamps and watermarks (SOURCE_WATERMARK)."""
+    from pyflink.table import Schema
+
+    for stmt in load("health/score.sql", variables):
+        t_env.execute_sql(stmt)
+    stream = t_env.to_data_stream(t_env.from_path("health_score_calc"))
+    schema = Schema.new_builder().watermark("event_time", "SOURCE_WATERMARK()").build()
+    t_env.create_temporary_view("health_scored", t_env.from_data_stream(stream, schema))
 
 
 def register_alerts(t_env, hcfg: HealthConfig) -> None:
@@ -64,6 +81,7 @@ def build_health(t_env, variables: dict[str, str], cfg: Config, stmt_set=None):
         for stmt in load(f"health/tables/{name}.sql", variables):
             t_env.execute_sql(stmt)
     # define the transform
+    register_scored(t_env, variables)
     for stmt in load("health/views.sql", variables):
         t_env.execute_sql(stmt)
     register_alerts(t_env, HealthConfig.from_settings(cfg))

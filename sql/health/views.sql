@@ -1,46 +1,15 @@
 -- ----------------------------------------------------------------------------------------------
--- Health: score, rule inputs, battery view and fleet aggregates over clean telemetry
+-- Health: rule inputs, rule firings, battery view and fleet aggregates over the scored records
 -- ----------------------------------------------------------------------------------------------
--- How healthy is each vehicle now, which rule is it breaking, and how does each swarm fare?
--- Illustrates SQL expressions rendered from config (udfs/health_sql.py fills ${HEALTH_*}; the
--- Python reference in udfs/health.py and udfs/rules.py defines them and the unit tests hold both
--- to the same numbers), LAG and RANGE OVER windows in event time, and TUMBLE windows. Only the
--- alert cooldown runs in Python (jobs/health.py), and only on the rows where a rule fires.
--- Reads the logical table telemetry_clean (sql/tables/telemetry_clean.sql: event time
--- `event_time` on `ts`, watermark delayed by flink.watermark_delay_ms).
+-- Which rule is each vehicle breaking, and how does each swarm fare? Illustrates SQL expressions
+-- rendered from config (udfs/health_sql.py fills ${HEALTH_*}; the Python reference in
+-- udfs/rules.py defines them and the unit tests hold both to the same numbers), LAG and RANGE
+-- OVER windows in event time, and TUMBLE windows. Reads health_scored (sql/health/score.sql,
+-- registered by jobs/health.py) with its event time `event_time`. Only the alert cooldown runs in
+-- Python (jobs/health.py), and only on the rows where a rule fires.
 -- ----------------------------------------------------------------------------------------------
 
--- every clean record with motor statistics, component scores (0-100) and the health score
-CREATE TEMPORARY VIEW health_scored AS
-SELECT d.*, ${HEALTH_SCORE} AS health_score
-FROM (
-    SELECT c.*, ${HEALTH_MOTOR_SCORE} AS motor_score
-    FROM (
-        SELECT b.*,
-            ${HEALTH_MOTOR_CV} AS motor_rpm_cv,
-            ${HEALTH_BATTERY_SCORE} AS battery_score,
-            ${HEALTH_SIGNAL_SCORE} AS signal_score,
-            ${HEALTH_THERMAL_SCORE} AS thermal_score,
-            ${HEALTH_HOTTEST_SENSOR} AS hottest_sensor
-        FROM (
-            SELECT a.*,
-                ${HEALTH_MOTOR_MEAN} AS motor_rpm_mean,
-                ${HEALTH_VOLTAGE_SAG} AS voltage_sag_v,
-                ${HEALTH_HOTTEST_C} AS hottest_c
-            FROM (
-                SELECT t.*,
-                    ${HEALTH_MOTOR_N} AS motor_n,
-                    ${HEALTH_MOTOR_D1} AS motor_d1,
-                    ${HEALTH_MOTOR_D2} AS motor_d2,
-                    ${HEALTH_CELLS} AS cells
-                FROM telemetry_clean AS t
-            ) AS a
-        ) AS b
-    ) AS c
-) AS d;
-
--- the previous two samples of each vehicle, in event time (rows wait for the watermark here);
--- only narrow columns pass, so the score expressions are not computed again on this branch
+-- the previous two samples of each vehicle, in event time (rows wait for the watermark here)
 CREATE TEMPORARY VIEW health_previous AS
 SELECT vehicle_id, fleet_id, swarm_id, ts, event_time, battery_percent, voltage_sag_v,
     lat, lon, speed_mps,

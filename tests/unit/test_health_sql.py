@@ -1,5 +1,5 @@
-"""The health SQL (sql/health/views.sql with udfs/health_sql.py's expressions) agrees with the
-Python reference (udfs/health.py, udfs/rules.py) on a simulated fleet with injected faults.
+"""The health SQL (sql/health/score.sql and views.sql with udfs/health_sql.py's expressions) agrees
+with the Python reference (udfs/health.py, udfs/rules.py) on a simulated fleet with injected faults.
 
 Runs the real SQL on Flink in streaming mode, over the ingest job's own telemetry_clean DDL
 (sql/tables/telemetry_clean.sql, so the same types and the same event-time watermark) with its
@@ -108,7 +108,10 @@ def telemetry_file_ddl(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def t_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pyflink.table import EnvironmentSettings, TableEnvironment
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import EnvironmentSettings, StreamTableEnvironment
+
+    from jobs.health import register_scored
 
     # a short-lived JVM spends most of its CPU in the C2 JIT: C1 alone halves this file's time (the
     # setting only reaches a gateway JVM that this process has not started yet)
@@ -117,15 +120,18 @@ def t_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     path = tmp_path_factory.mktemp("telemetry") / "clean.json"
     # in event-time order, as the clean topic delivers each vehicle's records
     path.write_text("".join(json.dumps(r) + "\n" for r in sorted(RECORDS, key=lambda r: r["ts"])))
-    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    env.get_config().set("parallelism.default", "1")
+    senv = StreamExecutionEnvironment.get_execution_environment()
+    senv.set_parallelism(1)
+    env = StreamTableEnvironment.create(senv, EnvironmentSettings.in_streaming_mode())
     env.get_config().set("table.local-time-zone", "UTC")
     env.execute_sql(telemetry_file_ddl(str(path)))
     if previous is None:
         del os.environ["JVM_ARGS"]
     else:
         os.environ["JVM_ARGS"] = previous
-    for stmt in load_sql("health/views.sql", health_sql.variables(CFG)):
+    variables = health_sql.variables(CFG)
+    register_scored(env, variables)          # the job's own wiring of sql/health/score.sql
+    for stmt in load_sql("health/views.sql", variables):
         env.execute_sql(stmt)
     yield env
 

@@ -74,7 +74,7 @@ def test_every_health_sql_file_renders() -> None:
     for name in TABLES:
         stmts = load_sql(f"health/tables/{name}.sql", variables)
         assert len(stmts) == 1 and stmts[0].startswith("CREATE TABLE IF NOT EXISTS")
-    views = load_sql("health/views.sql", variables)
+    views = load_sql("health/score.sql", variables) + load_sql("health/views.sql", variables)
     assert all(s.startswith("CREATE TEMPORARY VIEW") for s in views)
     inserts = load_sql("health/sinks.sql", variables)
     assert sorted(re.match(r"INSERT INTO (\w+)", s).group(1) for s in inserts) == sorted(TABLES)
