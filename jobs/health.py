@@ -75,6 +75,9 @@ def build_health(t_env, variables: dict[str, str], cfg: Config, stmt_set=None):
     Pass `stmt_set` to add the health statements to another job's (one submission with ingest)."""
     from jobs.runtime import create_tables
 
+    hcfg = HealthConfig.from_settings(cfg)
+    # a partition read late while catching up must not count as idle (its records would be late)
+    t_env.get_config().set("table.exec.source.idle-timeout", f"{ms(hcfg.source_idle_timeout_s)} ms")
     # define the source and the sinks (CREATE TABLE IF NOT EXISTS: a test may register its own)
     create_tables(t_env, ["telemetry_clean"], variables)
     for name in TABLES:
@@ -84,7 +87,7 @@ def build_health(t_env, variables: dict[str, str], cfg: Config, stmt_set=None):
     register_scored(t_env, variables)
     for stmt in load("health/views.sql", variables):
         t_env.execute_sql(stmt)
-    register_alerts(t_env, HealthConfig.from_settings(cfg))
+    register_alerts(t_env, hcfg)
     stmt_set = stmt_set or t_env.create_statement_set()
     for stmt in load("health/sinks.sql", variables):
         stmt_set.add_insert_sql(stmt)

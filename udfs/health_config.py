@@ -127,6 +127,7 @@ class HealthConfig:
     reserve_pct: float
     min_drain_pct_s: float
     aggregate_window_s: float
+    source_idle_timeout_s: float
 
     @classmethod
     def from_tree(cls, tree: Mapping[str, Any]) -> HealthConfig:
@@ -212,6 +213,7 @@ class HealthConfig:
             reserve_pct=_num(bs, "reserve_pct", "health.battery_status"),
             min_drain_pct_s=_positive(bs, "min_drain_pct_s", "health.battery_status"),
             aggregate_window_s=_positive(agg, "window_s", "health.aggregate"),
+            source_idle_timeout_s=_positive(tree, "source_idle_timeout_s", "health"),
         )
 
     @classmethod

@@ -70,7 +70,9 @@ def test_health_job_writes_every_output_and_replays_idempotently(names) -> None:
     alerts = [Alert.model_validate_json(v) for _, v in read_topic(topics["alerts"], cfg, idle_s=3)]
     expected = reference_alerts(records, HealthConfig.from_settings(cfg))
     assert expected
-    assert sorted(a.alert_id for a in alerts) == sorted(a["alert_id"] for a in expected)
+    got = {(a.vehicle_id, a.alert_type, a.ts, a.severity, a.alert_id) for a in alerts}
+    want = {(a["vehicle_id"], a["alert_type"], a["ts"], a["severity"], a["alert_id"]) for a in expected}
+    assert got == want, f"only in Flink: {sorted(got - want)}; only in the reference: {sorted(want - got)}"
     stored = {(r[0], int(r[1].timestamp() * 1000)) for r in
               pg_rows(cfg, f"SELECT alert_id, ts FROM {tables['alerts']}")}
     assert stored == {(a.alert_id, a.ts) for a in alerts}
