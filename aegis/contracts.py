@@ -138,6 +138,7 @@ class Command(BaseModel):
 FailureMode = Literal[
     "bearing_wear", "battery_degradation", "motor_winding", "propeller_damage", "gps_antenna",
     "motor_failure", "battery_short", "link_loss", "sensor_stuck", "sensor_dropout", "overheating",
+    "gps_glitch",
 ]
 
 

@@ -12,7 +12,9 @@ ALL_MODES: tuple[str, ...] = FailureMode.__args__  # type: ignore[attr-defined]
 GRADUAL: tuple[str, ...] = ("bearing_wear", "battery_degradation", "motor_winding", "propeller_damage",
                             "gps_antenna")
 SUDDEN: tuple[str, ...] = ("motor_failure", "battery_short", "link_loss", "sensor_stuck", "sensor_dropout",
-                           "overheating")
+                           "overheating", "gps_glitch")
+#: sudden modes that last a while and then clear (a `duration` in the scenario; none: for good)
+WITH_DURATION: tuple[str, ...] = ("link_loss", "gps_glitch")
 assert set(GRADUAL) | set(SUDDEN) == set(ALL_MODES), "catalog out of step with aegis.contracts.FailureMode"
 
 MOBILE_TYPES: tuple[str, ...] = ("quadcopter", "fixed_wing", "ugv")

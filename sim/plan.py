@@ -27,7 +27,7 @@ class FailurePlan:
     mode: str
     onset_s: float                       # seconds after the start of the run
     failure_s: float | None = None       # gradual: when the component gives out
-    duration_s: float | None = None      # link_loss: how long the vehicle stays silent; None: for good
+    duration_s: float | None = None      # link_loss, gps_glitch: how long it lasts; None: for good
     component: str = ""
     motor: int | None = None             # index of the motor / propeller / bearing hit
     cell: int | None = None              # index of the battery cell hit
@@ -86,6 +86,8 @@ def _component(spec: FailureSpec, vtype: str, rng: np.random.Generator) -> dict:
         return {"component": f"battery_cell_{c}", "cell": c}
     if mode == "gps_antenna":
         return {"component": "gps_antenna"}
+    if mode == "gps_glitch":
+        return {"component": "gps_receiver"}
     if mode == "link_loss":
         return {"component": "radio"}
     if mode in ("sensor_stuck", "sensor_dropout"):

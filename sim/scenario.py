@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from aegis.contracts import DLQ_REASONS, VEHICLE_TYPES
-from sim.catalog import ALL_MODES, GRADUAL, SUPPORTED
+from sim.catalog import ALL_MODES, GRADUAL, SUPPORTED, WITH_DURATION
 from sim.units import parse_duration, parse_offset
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -47,7 +47,7 @@ class FailureSpec:
     types: tuple[str, ...]
     onset: tuple[str, str] = ("10%", "60%")
     time_to_failure: tuple[str, str] | None = None   # gradual modes only
-    duration: tuple[str, str] | None = None          # link_loss: silent for this long; None: for good
+    duration: tuple[str, str] | None = None          # link_loss, gps_glitch: lasts this long; None: for good
     components: tuple[str, ...] | None = None        # restrict to these components
 
     def onset_range_s(self, run_s: float) -> tuple[float, float]:
@@ -202,8 +202,8 @@ def _failure(raw: Any, where: str) -> FailureSpec:
         raise ScenarioError(f"{where}.time_to_failure: only gradual modes {list(GRADUAL)} have one")
     duration = None
     if raw.get("duration") is not None:
-        if mode != "link_loss":
-            raise ScenarioError(f"{where}.duration: only link_loss has a duration")
+        if mode not in WITH_DURATION:
+            raise ScenarioError(f"{where}.duration: only {' and '.join(WITH_DURATION)} have a duration")
         duration = _pair(raw["duration"], f"{where}.duration", cast=str)
         try:
             [parse_duration(v) for v in duration]

@@ -180,6 +180,8 @@ class MobileGroup:
         self.shadow_db = np.zeros(n)
         self.silent_until = np.full(n, -np.inf)
         self.silent_from = np.full(n, np.inf)
+        self.glitch_offset = np.zeros((n, 2))      # gps_glitch: metres E/N added to the reported fix
+        self.glitch_until = np.full(n, -np.inf)
         soc0 = rng.uniform(0.35, 0.98, n)
         self.battery = Battery(capacity, k.cells, r_cell_ohm=rng.uniform(0.004, 0.007, n), soc=soc0,
                                temp_c=np.full(n, 15.0), rng=rng)
@@ -341,6 +343,9 @@ class MobileGroup:
         # --- sensors
         self.gps_sats, self.gps_hdop, self.gps_offset = self.gps.step(
             z[:, Z_GPS:Z_GPS + 4], u[:, U_GPS:U_GPS + 3], s_gps, fs.failed & fs.mask["gps_antenna"])
+        if fs.present["gps_glitch"]:
+            glitching = fs.active("gps_glitch") & (t < self.glitch_until)
+            self.gps_offset = self.gps_offset + np.where(glitching[:, None], self.glitch_offset, 0.0)
         ratio_mean = np.where(armed, row_mean(rpm) / self.nominal_rpm, 0.0)
         imbalance = s_prop + 0.5 * np.logical_or.reduce(self.motor_dead, axis=1) * armed
         self.vib = vibration(ratio_mean, self.vib_base, imbalance, s_bearing,
@@ -397,6 +402,12 @@ class MobileGroup:
             if self.flying[i] and self.mode[i] in (TAKEOFF, MISSION):
                 self.mode[i] = RTL
                 self.after_land[i] = HOLD
+        elif mode == "gps_glitch":
+            # the receiver locks onto a reflection (or a spoofer): the fix leaps by hundreds of metres
+            # at once and stays displaced until the glitch clears, with no velocity to explain it
+            angle = rng.uniform(0.0, 2.0 * np.pi)
+            self.glitch_offset[i] = rng.uniform(150.0, 500.0) * np.array([np.cos(angle), np.sin(angle)])
+            self.glitch_until[i] = t + fs.duration_s[i]
         elif mode == "overheating":
             comp = fs.component[i]
             if comp == "battery":

@@ -208,10 +208,12 @@ def test_gps_drift_needs_fresh_fixes_and_a_speed() -> None:
     (CFG.overheating.warning - 0.01, None), (CFG.overheating.warning, None),
     (CFG.overheating.warning + 0.01, "warning"), (CFG.overheating.critical, "warning"),
     (CFG.overheating.critical + 0.01, "critical")])
-@pytest.mark.parametrize("where", ["motor", "battery", "cpu"])
+@pytest.mark.parametrize("where", ["motor", "battery", "cpu", "spindle"])
 def test_overheating_threshold_on_each_sensor(temp: float, expected: str | None, where: str) -> None:
     record: dict[str, object] = {"motor_temp_c": [40.0, 40.0, 40.0, 40.0], "battery_temp_c": 30.0, "cpu_temp_c": 50.0}
-    if where == "motor":
+    if where == "spindle":           # a machine: no motors array, no battery
+        record = {"spindle_temp_c": temp, "bearing_temp_c": 35.0, "cpu_temp_c": 50.0}
+    elif where == "motor":
         record["motor_temp_c"] = [40.0, temp, 40.0, 40.0]
     else:
         record[f"{where}_temp_c"] = temp

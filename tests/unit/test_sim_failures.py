@@ -23,7 +23,7 @@ def run_mode(mode: str, vtype: str, n: int = 6, seed: int = 11):
     failure = {"mode": mode, "share": 1.0, "types": [vtype], "onset": [f"{ONSET_S}s", f"{ONSET_S}s"]}
     if mode in ("bearing_wear", "battery_degradation", "motor_winding", "propeller_damage", "gps_antenna"):
         failure["time_to_failure"] = [f"{TTF_S}s", f"{TTF_S}s"]
-    if mode == "link_loss":
+    if mode in ("link_loss", "gps_glitch"):
         failure["duration"] = ["2m", "2m"]
     sc = parse_scenario({"name": mode, "fleets": [{"id": "f", "mix": {vtype: 1}, "wind_mps": [1, 3]}],
                          "failures": [failure]})
@@ -239,6 +239,22 @@ def test_link_loss_silences_the_vehicle():
         assert not seqs & set(range(at, at + 120))         # silent for the 2 minutes
         assert at + 120 in seqs                             # and back afterwards
         assert len(rs) == RUN_S - 120
+
+
+def test_gps_glitch_leaps_the_fix_at_onset_and_back_when_it_clears():
+    by_vehicle, truth = run_mode("gps_glitch", "quadcopter")
+    hits = struck(truth)
+    assert hits
+    for t in hits:
+        rs = by_vehicle[t["vehicle_id"]]
+        assert t["component"] == "gps_receiver" and t["sudden"]
+        at = tick(t["onset_ts"])
+        jumps = gps_jumps(rs)
+        assert at in jumps and at + 120 in jumps, (at, jumps)
+        # a healthy receiver before, none of the antenna's scattered jumps during: just the two leaps
+        assert not [s for s in jumps if s not in (at, at + 120)]
+        during = [r for r in rs if at <= r["seq"] < at + 120]
+        assert all(r["gps_hdop"] < 3 for r in during)       # a glitch looks like a good fix
 
 
 def test_sensor_stuck_freezes_the_reading():
