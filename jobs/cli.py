@@ -13,6 +13,7 @@ from aegis import ROOT
 JOBS = {
     "ingest": "parse, validate, dedupe raw telemetry -> clean topic, DLQ, PostgreSQL",
     "health": "health score, anomaly rules, alert cooldown, battery view, fleet aggregates",
+    "pipeline": "ingest + health in one submission (one read of the raw topic, no clean-topic hop)",
     "dragonsync": "normalise DragonSync kit data -> drones, signals, system_health, kits; detections -> alerts",
     "features": "per-vehicle window features (5 min / 1 h) -> aegis.features, features table, late-record DLQ",
 }

@@ -30,7 +30,7 @@ def health_vars(cfg: Config, **overrides: str) -> dict[str, str]:
     """SQL variables: the project's, the health tables', and the ${HEALTH_*} expressions from config."""
     return sql_vars(cfg, **{
         "GROUP_ID": "aegis-health", "TXN_PREFIX": "aegis-health",
-        "PG_TABLE_HEALTH": "health", "PG_TABLE_ALERTS": "alerts",
+        "PG_TABLE_HEALTH": "health", "PG_TABLE_ALERTS": "alerts", "HEALTH_SOURCE": "telemetry_clean",
         **health_sql.variables(HealthConfig.from_settings(cfg)),
         **overrides})
 

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS telemetry_raw (
     `kafka_partition` INT METADATA FROM 'partition' VIRTUAL,
     `kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,
     `kafka_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
-    `proc_time` AS PROCTIME()
+    `proc_time` AS PROCTIME(),
+    WATERMARK FOR `kafka_ts` AS `kafka_ts` - INTERVAL '2' SECOND
 ) WITH (
     'connector' = 'kafka',
     'topic' = 'aegis.telemetry',

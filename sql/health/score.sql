@@ -3,8 +3,9 @@
 -- ----------------------------------------------------------------------------------------------
 -- How healthy is each vehicle, component by component? Illustrates SQL expressions rendered from
 -- config (udfs/health_sql.py fills ${HEALTH_*}; the Python reference udfs/health.py defines them
--- and tests/unit/test_health_sql.py holds both to the same numbers). Reads the logical table
--- telemetry_clean (sql/tables/telemetry_clean.sql: event time `event_time` on `ts`).
+-- and tests/unit/test_health_sql.py holds both to the same numbers). Reads ${HEALTH_SOURCE}:
+-- the clean topic (telemetry_clean, sql/tables/telemetry_clean.sql: event time `event_time` on
+-- `ts`), or ingest's de-duplicated view when both run in one job (jobs/pipeline.py).
 -- jobs/health.py passes this view through a DataStream once and registers the result as
 -- health_scored, which sql/health/views.sql reads: Flink inlines a view into every query that
 -- uses it, so without that step each output would compute the score again.
@@ -38,7 +39,7 @@ FROM (
                         ${HEALTH_MOTOR_D1} AS motor_d1,
                         ${HEALTH_MOTOR_D2} AS motor_d2,
                         ${HEALTH_CELLS} AS cells
-                    FROM telemetry_clean AS t
+                    FROM ${HEALTH_SOURCE} AS t
                 ) AS a
             ) AS b
         ) AS c

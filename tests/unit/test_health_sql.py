@@ -129,7 +129,7 @@ def t_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         del os.environ["JVM_ARGS"]
     else:
         os.environ["JVM_ARGS"] = previous
-    variables = health_sql.variables(CFG)
+    variables = {"HEALTH_SOURCE": "telemetry_clean", **health_sql.variables(CFG)}
     register_scored(env, variables)          # the job's own wiring of sql/health/score.sql
     for stmt in load_sql("health/views.sql", variables):
         env.execute_sql(stmt)

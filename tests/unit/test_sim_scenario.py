@@ -58,7 +58,7 @@ def test_scenario_by_name():
     ({"failures": [{"mode": "battery_short", "types": ["machine"]}]}, "battery_short cannot happen to a machine"),
     ({"failures": [{"mode": "link_loss", "share": 1.5}]}, r"failures\[0\].share: rate 1.5"),
     ({"failures": [{"mode": "overheating", "time_to_failure": ["1h", "2h"]}]}, "only gradual modes"),
-    ({"failures": [{"mode": "motor_failure", "duration": ["1m", "2m"]}]}, "only link_loss and gps_glitch have a duration"),
+    ({"failures": [{"mode": "motor_failure", "duration": ["1m", "2m"]}]}, "only link_loss and gps_glitch have a"),
     ({"failures": [{"mode": "bearing_wear", "onset": ["soon", "later"]}]}, r"failures\[0\].onset"),
     ({"imperfections": {"malformed_kinds": {"duplicate_seq": 1}}}, "duplicate_seq comes from duplicate_rate"),
     ({"imperfections": {"late_rate": -0.1}}, "imperfections.late_rate"),
