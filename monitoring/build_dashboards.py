@@ -443,12 +443,14 @@ def pipeline_health() -> Json:
 
 def ml() -> Json:
     ml_ = ("ml",)
+    inference = ("inference",)
     return dashboard("aegis-ml", "Aegis / Predictive maintenance and drift",
-                     "Failure predictions of the maintenance job and drift of the drift job. Panels marked "
-                     "'requires ml' read the predictions and drift tables those jobs create (a later "
-                     "issue): columns vehicle_id, ts, model_alias, failure_probability, failure_mode, "
-                     "ttf_s, fallback; and ts, feature, statistic, value, threshold, drifted. Adjust "
-                     "the SQL here if those tables land with other names.", [
+                     "Failure predictions of the maintenance job, drift of the drift job and latency of "
+                     "the vision job. Panels marked 'requires ml' read the predictions and drift tables "
+                     "those jobs create (a later issue): columns vehicle_id, ts, model_alias, "
+                     "failure_probability, failure_mode, ttf_s, fallback; and ts, feature, statistic, "
+                     "value, threshold, drifted. Adjust the SQL here if those tables land with other "
+                     "names.", [
         row("Predictions"),
         stat("Vehicles at risk (p > 0.5, last 10 min)", sql("""
             SELECT count(DISTINCT vehicle_id) AS vehicles FROM predictions
@@ -493,6 +495,17 @@ def ml() -> Json:
             SELECT ts AS time, vehicle_id, alert_type, severity, value, threshold, message, source FROM alerts
             WHERE $__timeFilter(ts) AND source IN ('maintenance', 'drift') ORDER BY ts DESC LIMIT 100""",
             "table"), w=24),
+        row("Vision inference"),
+        timeseries("Inference latency", [
+            prom(f"histogram_quantile({q}, sum by (le) (rate(aegis_inference_latency_seconds_bucket"
+                 f"[$__rate_interval])))", f"p{round(q * 100)}", requires=inference)
+            for q in (0.5, 0.95)], unit="s",
+            description="Per-frame latency of the vision job (aegis.inference). InferenceLatencyHigh "
+                        "fires when p95 stays above 500 ms (the red line) for 2 m.",
+            thresholds=[(None, "green"), (0.5, "red")], custom={"thresholdsStyle": {"mode": "line"}}),
+        timeseries("Frames scored per second", [prom(
+            "sum(rate(aegis_inference_latency_seconds_count[$__rate_interval]))", "frames/s",
+            requires=inference)], unit="short"),
     ], time_from="now-6h", refresh="30s")
 
 

@@ -41,6 +41,7 @@ REQUIREMENTS = {
     "flying": "the selected vehicle is of a flying type (exporter.altitude_vehicle_types)",
     "battery-estimate": "battery records with drain rate / remaining flight time",
     "ml": "the predictions and drift tables of the maintenance and drift jobs (later issue)",
+    "inference": "records on aegis.inference (the vision job, a later issue; or a test producing them)",
 }
 
 Variables = Mapping[str, str | Sequence[str]]
