@@ -381,7 +381,11 @@ class FlinkCluster(Service):
 
     def start(self) -> None:
         if port_open(self.port):
-            if self._overview() is not None:
+            overview = self._overview()
+            if overview is not None and overview.get("taskmanagers", 0) >= 1:
+                return
+            if overview is not None:        # the JobManager outlived its TaskManager (e.g. out of memory)
+                self._start_taskmanager()
                 return
             raise StackError(f"port {self.port} is taken by another process, so the Flink REST API cannot "
                              f"start. Stop it, or move Flink with AEGIS_FLINK__REST_PORT=<port>")
@@ -389,6 +393,14 @@ class FlinkCluster(Service):
         _run(self._script("start-cluster.sh"), "start-cluster.sh", f"see {self.state / 'logs' / 'flink'}", env=env)
         if not wait_until(lambda: (self._overview() or {}).get("taskmanagers", 0) >= 1, 90):
             raise StackError(f"Flink cluster did not register a TaskManager within 90 s; "
+                             f"see logs in {self.state / 'logs' / 'flink'}")
+
+    def _start_taskmanager(self) -> None:
+        env = flinkenv.flink_env(self.cfg)
+        _run(self._script("taskmanager.sh") + ["start"], "taskmanager.sh start",
+             f"see {self.state / 'logs' / 'flink'}", env=env)
+        if not wait_until(lambda: (self._overview() or {}).get("taskmanagers", 0) >= 1, 90):
+            raise StackError(f"the Flink TaskManager did not register within 90 s; "
                              f"see logs in {self.state / 'logs' / 'flink'}")
 
     def stop(self) -> bool:

@@ -1,7 +1,7 @@
 """Monitoring end to end, on one simulated fleet flowing through the real pipeline:
 
-    sim (sim/scenarios/alerting.yaml, replayed on the wall clock) -> raw topic -> ingest and health
-    jobs on the stack's Flink cluster -> result topics -> `aegis exporter` -> Prometheus
+    sim (sim/scenarios/alerting.yaml, replayed on the wall clock) -> raw topic -> ingest + health
+    (jobs/pipeline.py) on the stack's Flink cluster -> result topics -> `aegis exporter` -> Prometheus
 
 - DroneBatteryCritical fires for the vehicle whose battery shorts, within the rule's `for` plus
   one scrape and one evaluation interval of the exporter's reading crossing 15 %;
@@ -186,19 +186,19 @@ def cancel(cfg: Config, job_id: str) -> None:
 
 
 def submit_jobs(names: Names, topics: dict[str, str], tables: dict[str, str], job_ids: dict[str, str]) -> None:
-    """ingest and health on the cluster, both submitted at once (each `flink run -py` takes a while);
-    each JobID goes into `job_ids` as soon as it is known, so a failed sibling leaves none running."""
+    """ingest + health on the cluster as one submission (jobs/pipeline.py): one exactly-once hop
+    from the raw topic to the results, as operators should run it live; the JobID goes into
+    `job_ids` as soon as it is known, so a failure after it leaves nothing running."""
     group = f"aegis-test-{names.uid}"
     variables = {
-        "ingest": dict(TOPIC_TELEMETRY=topics["telemetry"], TOPIC_TELEMETRY_CLEAN=topics["telemetry.clean"],
-                       TOPIC_TELEMETRY_DLQ=topics["telemetry.dlq"], PG_TABLE_TELEMETRY=tables["telemetry"],
-                       GROUP_ID=f"{group}-ingest", TXN_PREFIX=f"test-{names.uid}-ingest"),
-        "health": dict(TOPIC_TELEMETRY_CLEAN=topics["telemetry.clean"], TOPIC_HEALTH=topics["health"],
-                       TOPIC_ALERTS=topics["alerts"], TOPIC_BATTERY=topics["battery"],
-                       TOPIC_AGGREGATED=topics["aggregated"], PG_TABLE_HEALTH=tables["health"],
-                       PG_TABLE_ALERTS=tables["alerts"], GROUP_ID=f"{group}-health",
-                       TXN_PREFIX=f"test-{names.uid}-health"),
+        "pipeline": dict(TOPIC_TELEMETRY=topics["telemetry"], TOPIC_TELEMETRY_CLEAN=topics["telemetry.clean"],
+                         TOPIC_TELEMETRY_DLQ=topics["telemetry.dlq"], PG_TABLE_TELEMETRY=tables["telemetry"],
+                         TOPIC_HEALTH=topics["health"], TOPIC_ALERTS=topics["alerts"], TOPIC_BATTERY=topics["battery"],
+                         TOPIC_AGGREGATED=topics["aggregated"], PG_TABLE_HEALTH=tables["health"],
+                         PG_TABLE_ALERTS=tables["alerts"], GROUP_ID=f"{group}-pipeline",
+                         TXN_PREFIX=f"test-{names.uid}-pipeline"),
     }
+
     def submit(job: str) -> None:
         job_ids[job] = submit_detached(job, *[f"--var={k}={v}" for k, v in variables[job].items()])
 
