@@ -637,7 +637,8 @@ CREATE TABLE IF NOT EXISTS features (
     `time_since_maintenance_s` DOUBLE,
     `cycles` BIGINT,
     `motor_rpm_cv` DOUBLE,
-    `gps_hdop_mean` DOUBLE
+    `gps_hdop_mean` DOUBLE,
+    `gps_jitter_m` DOUBLE
 ) WITH (
     'connector' = 'kafka',
     'topic' = 'aegis.features',
@@ -685,6 +686,7 @@ CREATE TABLE IF NOT EXISTS features_pg (
     `cycles` BIGINT,
     `motor_rpm_cv` DOUBLE,
     `gps_hdop_mean` DOUBLE,
+    `gps_jitter_m` DOUBLE,
     PRIMARY KEY (`vehicle_id`, `window_end`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',

@@ -4,18 +4,27 @@
 -- What does each vehicle look like over the last 5 minutes and the last hour, every minute?
 -- The same views run streaming (jobs/features.py: Kafka -> aegis.features, `features` table) and
 -- in batch (the backfill over stored telemetry), so training and serving see identical features.
--- Only window TVF aggregations of SUM/COUNT/MAX are used: no buffer of raw values, no re-read of
--- history, and results that do not depend on arrival order (up to floating-point summation order).
+-- Only window TVF aggregations of SUM/COUNT/MAX and one LAG are used: no buffer of raw values, no
+-- re-read of history, and results that do not depend on arrival order (up to floating-point
+-- summation order).
 --
---   features_samples   per-record scalars (vibration magnitude, motor means, RPM CV)
---   features_slices    TUMBLE(${FEATURES_SLIDE_S} s): each record once into its slice's sums and counts
---   features_long      HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s over the slices: moments and means
---   features_short     HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s over the slices: recent means
+--   features_samples       per-record scalars (vibration magnitude, motor means, RPM)
+--   features_gps_fixes     each GPS fix beside the vehicle's previous fix (LAG in event time)
+--   features_gps_residuals distance between consecutive fixes minus what the reported speed explains
+--   features_records       both, one stream (rec = 1 for a telemetry record, 0 for a residual row)
+--   features_slices        TUMBLE(${FEATURES_SLIDE_S} s): each row once into its slice's sums and counts
+--   features_long          HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s over the slices: sums
+--   features_short         HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s over the slices: sums
 --   (pre-aggregating slices keeps batch mode from copying every record into each of the
 --   ${FEATURES_LONG_S} / ${FEATURES_SLIDE_S} windows that hold it; streaming slices the same way itself)
---   features_joined    both, one row per (vehicle, window end): a TUMBLE of the slide over their
---                      union (each contributes one row per window end), which stays append-only
---   features_rows      the features, window bounds in epoch ms
+--   features_joined        both, one row per (vehicle, window end): a TUMBLE of the slide over their
+--                          union (each contributes rows per window end), which stays append-only
+--   features_rows          the features, window bounds in epoch ms
+-- Every aggregation below the last keeps only sums, counts and numeric maxima, grouped by the
+-- vehicle's identity (vehicle_id, vehicle_type, fleet_id): batch mode can then hash-aggregate them
+-- (a string MAX would force a sort of every row). A vehicle whose type or fleet changes within a
+-- window has one long-window row per identity; features_joined adds those parts up, so the sums
+-- stay exact, and reports the greatest type and fleet, as before.
 --
 -- Definitions (L = long window, S = short window, sums over the records in the window):
 --   vib magnitude m = sqrt(vib_x² + vib_y² + vib_z²); RMS = sqrt(Σm² / n)
@@ -30,6 +39,13 @@
 --   time_since_maintenance_s = window end - latest last_maintenance_ts; cycles = max cycle counter
 --   motor_rpm_cv = mean over L of each record's population std / mean of its motor RPMs (records
 --     whose mean RPM >= ${FEATURES_MIN_MEAN_RPM}); gps_hdop_mean over S
+--   gps_jitter_m = sqrt(Σr² / n) over S of the GPS residual r of each fix (lat and lon both set):
+--     r = haversine(previous fix, fix) - (speed + previous speed) / 2 · Δt, with Δt the time since
+--     the vehicle's previous fix, only where 0 < Δt <= ${FEATURES_GPS_MAX_GAP_MS} ms and a speed is
+--     reported (one missing speed: the other alone). The residual belongs to the later fix's time.
+--     A fix behind the watermark has no place in the ordered pairs: streaming leaves it out of the
+--     residuals (the other features still count it unless its slice has closed). Of two fixes with
+--     the same event time, the next fix pairs with the one that arrived last (batch: either).
 -- A window with no record of a vehicle emits no row; a short window without records leaves the
 -- short-window features NULL and samples_short = 0.
 -- ----------------------------------------------------------------------------------------------
@@ -64,17 +80,46 @@ SELECT vehicle_id, vehicle_type, fleet_id, event_time,
        CAST(NULL AS DOUBLE)) AS rpm_sq_mean
 FROM ${FEATURES_SOURCE};
 
+
+CREATE TEMPORARY VIEW features_gps_fixes AS
+SELECT vehicle_id, vehicle_type, fleet_id, event_time, ts, lat, lon, speed_mps,
+    LAG(ts) OVER w AS prev_ts, LAG(lat) OVER w AS prev_lat, LAG(lon) OVER w AS prev_lon,
+    LAG(speed_mps) OVER w AS prev_speed
+FROM ${FEATURES_SOURCE}
+WHERE lat IS NOT NULL AND lon IS NOT NULL
+WINDOW w AS (PARTITION BY vehicle_id ORDER BY event_time);
+
+CREATE TEMPORARY VIEW features_gps_residuals AS
+SELECT vehicle_id, vehicle_type, fleet_id, event_time,
+    2 * ${EARTH_RADIUS_M} * ASIN(SQRT(LEAST(1.0E0,
+        POWER(SIN(RADIANS(lat - prev_lat) / 2), 2)
+        + COS(RADIANS(prev_lat)) * COS(RADIANS(lat)) * POWER(SIN(RADIANS(lon - prev_lon) / 2), 2))))
+    - (COALESCE(speed_mps, prev_speed) + COALESCE(prev_speed, speed_mps)) / 2 * ((ts - prev_ts) / 1.0E3)
+        AS gps_residual_m
+FROM features_gps_fixes
+WHERE ts - prev_ts > 0 AND ts - prev_ts <= ${FEATURES_GPS_MAX_GAP_MS}
+  AND COALESCE(speed_mps, prev_speed) IS NOT NULL;
+
 CREATE TEMPORARY VIEW features_records AS
-SELECT *,
+SELECT vehicle_id, vehicle_type, fleet_id, event_time, CAST(1 AS BIGINT) AS rec,
+    vib_sq, vib_mag, motor_temp_c, battery_temp_c, bearing_temp_c, battery_percent, battery_current_a,
+    gps_hdop, power_kw, cycles, last_maintenance_ts,
     IF(rpm_mean >= ${FEATURES_MIN_MEAN_RPM},
        SQRT(GREATEST(rpm_sq_mean - rpm_mean * rpm_mean, 0.0)) / rpm_mean,
-       CAST(NULL AS DOUBLE)) AS rpm_cv
-FROM features_samples;
+       CAST(NULL AS DOUBLE)) AS rpm_cv,
+    CAST(NULL AS DOUBLE) AS gps_residual_m
+FROM features_samples
+UNION ALL
+SELECT vehicle_id, vehicle_type, fleet_id, event_time, CAST(0 AS BIGINT),
+    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    gps_residual_m
+FROM features_gps_residuals;
 
 CREATE TEMPORARY VIEW features_slices AS
-SELECT vehicle_id, window_time AS slice_time,
-    MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
-    COUNT(*) AS n,
+SELECT vehicle_id, vehicle_type, fleet_id, window_time AS slice_time,
+    SUM(rec) AS n,
     COUNT(vib_mag) AS vib_n, SUM(vib_sq) AS vib_s2, SUM(vib_mag) AS vib_m1,
     SUM(vib_mag * vib_mag * vib_mag) AS vib_m3, SUM(vib_sq * vib_sq) AS vib_m4,
     SUM(motor_temp_c) AS motor_temp_s, COUNT(motor_temp_c) AS motor_temp_n,
@@ -86,74 +131,94 @@ SELECT vehicle_id, window_time AS slice_time,
     SUM(battery_current_a * battery_current_a) AS current_s2,
     SUM(gps_hdop) AS hdop_s, COUNT(gps_hdop) AS hdop_n,
     MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
-    SUM(rpm_cv) AS rpm_cv_s, COUNT(rpm_cv) AS rpm_cv_n
+    SUM(rpm_cv) AS rpm_cv_s, COUNT(rpm_cv) AS rpm_cv_n,
+    COUNT(gps_residual_m) AS gps_n, SUM(gps_residual_m * gps_residual_m) AS gps_r2
 FROM TABLE(TUMBLE(TABLE features_records, DESCRIPTOR(event_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
-GROUP BY vehicle_id, window_start, window_end, window_time;
+GROUP BY vehicle_id, vehicle_type, fleet_id, window_start, window_end, window_time;
 
 CREATE TEMPORARY VIEW features_long AS
-SELECT vehicle_id, window_start, window_end, window_time,
-    MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
+SELECT vehicle_id, vehicle_type, fleet_id, window_start, window_end, window_time,
     SUM(n) AS n,
     SUM(vib_n) AS vib_n, SUM(vib_s2) AS vib_s2, SUM(vib_m1) AS vib_m1, SUM(vib_m3) AS vib_m3,
     SUM(vib_m4) AS vib_m4,
-    SUM(motor_temp_s) / SUM(motor_temp_n) AS motor_temp, SUM(battery_temp_s) / SUM(battery_temp_n) AS battery_temp,
-    SUM(bearing_temp_s) / SUM(bearing_temp_n) AS bearing_temp,
-    SUM(battery_pct_s) / SUM(battery_pct_n) AS battery_pct,
+    SUM(motor_temp_s) AS motor_temp_s, SUM(motor_temp_n) AS motor_temp_n,
+    SUM(battery_temp_s) AS battery_temp_s, SUM(battery_temp_n) AS battery_temp_n,
+    SUM(bearing_temp_s) AS bearing_temp_s, SUM(bearing_temp_n) AS bearing_temp_n,
+    SUM(battery_pct_s) AS battery_pct_s, SUM(battery_pct_n) AS battery_pct_n,
     SUM(power_n) AS power_n, SUM(power_s1) AS power_s1, SUM(power_s2) AS power_s2,
     SUM(current_n) AS current_n, SUM(current_s1) AS current_s1, SUM(current_s2) AS current_s2,
     MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
-    SUM(rpm_cv_s) / SUM(rpm_cv_n) AS rpm_cv
+    SUM(rpm_cv_s) AS rpm_cv_s, SUM(rpm_cv_n) AS rpm_cv_n
 FROM TABLE(HOP(TABLE features_slices, DESCRIPTOR(slice_time),
                INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_LONG_S}' SECOND(9)))
-GROUP BY vehicle_id, window_start, window_end, window_time;
+GROUP BY vehicle_id, vehicle_type, fleet_id, window_start, window_end, window_time;
 
 CREATE TEMPORARY VIEW features_short AS
 SELECT vehicle_id, window_start, window_end, window_time,
     SUM(n) AS n,
     SUM(vib_n) AS vib_n, SUM(vib_s2) AS vib_s2,
-    SUM(motor_temp_s) / SUM(motor_temp_n) AS motor_temp, SUM(battery_temp_s) / SUM(battery_temp_n) AS battery_temp,
-    SUM(bearing_temp_s) / SUM(bearing_temp_n) AS bearing_temp,
-    SUM(battery_pct_s) / SUM(battery_pct_n) AS battery_pct,
-    SUM(power_s1) / SUM(power_n) AS power_kw, SUM(current_s1) / SUM(current_n) AS current_a,
-    SUM(hdop_s) / SUM(hdop_n) AS gps_hdop
+    SUM(motor_temp_s) AS motor_temp_s, SUM(motor_temp_n) AS motor_temp_n,
+    SUM(battery_temp_s) AS battery_temp_s, SUM(battery_temp_n) AS battery_temp_n,
+    SUM(bearing_temp_s) AS bearing_temp_s, SUM(bearing_temp_n) AS bearing_temp_n,
+    SUM(battery_pct_s) AS battery_pct_s, SUM(battery_pct_n) AS battery_pct_n,
+    SUM(power_s1) AS power_s1, SUM(power_n) AS power_n, SUM(current_s1) AS current_s1,
+    SUM(current_n) AS current_n, SUM(hdop_s) AS hdop_s, SUM(hdop_n) AS hdop_n,
+    SUM(gps_n) AS gps_n, SUM(gps_r2) AS gps_r2
 FROM TABLE(HOP(TABLE features_slices, DESCRIPTOR(slice_time),
                INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_SHORT_S}' SECOND(9)))
 GROUP BY vehicle_id, window_start, window_end, window_time;
 
 CREATE TEMPORARY VIEW features_union AS
-SELECT vehicle_id, window_time AS row_time, window_start AS long_start, vehicle_type, fleet_id, n, vib_n, vib_s2,
-    vib_m1, vib_m3, vib_m4, motor_temp, battery_temp, bearing_temp, battery_pct, power_n, power_s1,
-    power_s2, current_n, current_s1, current_s2, last_maintenance_ts, cycles, rpm_cv,
-    CAST(NULL AS BIGINT) AS s_n, CAST(NULL AS BIGINT) AS s_vib_n, CAST(NULL AS DOUBLE) AS s_vib_s2,
-    CAST(NULL AS DOUBLE) AS s_motor_temp, CAST(NULL AS DOUBLE) AS s_battery_temp,
-    CAST(NULL AS DOUBLE) AS s_bearing_temp, CAST(NULL AS DOUBLE) AS s_battery_pct,
-    CAST(NULL AS DOUBLE) AS s_power_kw, CAST(NULL AS DOUBLE) AS s_current_a,
-    CAST(NULL AS DOUBLE) AS s_gps_hdop
+SELECT
+    vehicle_id, window_time AS row_time, window_start AS long_start, vehicle_type, fleet_id, n,
+    vib_n, vib_s2, vib_m1, vib_m3, vib_m4, motor_temp_s, motor_temp_n, battery_temp_s,
+    battery_temp_n, bearing_temp_s, bearing_temp_n, battery_pct_s, battery_pct_n, power_n,
+    power_s1, power_s2, current_n, current_s1, current_s2, last_maintenance_ts, cycles, rpm_cv_s,
+    rpm_cv_n, CAST(NULL AS BIGINT) AS s_n, CAST(NULL AS BIGINT) AS s_vib_n,
+    CAST(NULL AS DOUBLE) AS s_vib_s2, CAST(NULL AS DOUBLE) AS s_motor_temp_s,
+    CAST(NULL AS BIGINT) AS s_motor_temp_n, CAST(NULL AS DOUBLE) AS s_battery_temp_s,
+    CAST(NULL AS BIGINT) AS s_battery_temp_n, CAST(NULL AS DOUBLE) AS s_bearing_temp_s,
+    CAST(NULL AS BIGINT) AS s_bearing_temp_n, CAST(NULL AS DOUBLE) AS s_battery_pct_s,
+    CAST(NULL AS BIGINT) AS s_battery_pct_n, CAST(NULL AS DOUBLE) AS s_power_s1,
+    CAST(NULL AS BIGINT) AS s_power_n, CAST(NULL AS DOUBLE) AS s_current_s1,
+    CAST(NULL AS BIGINT) AS s_current_n, CAST(NULL AS DOUBLE) AS s_hdop_s,
+    CAST(NULL AS BIGINT) AS s_hdop_n, CAST(NULL AS BIGINT) AS s_gps_n,
+    CAST(NULL AS DOUBLE) AS s_gps_r2
 FROM features_long
 UNION ALL
-SELECT vehicle_id, window_time AS row_time, CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), CAST(NULL AS STRING),
-    CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+SELECT
+    vehicle_id, window_time AS row_time, CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING),
+    CAST(NULL AS STRING), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
     CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+    CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT),
     CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
-    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-    CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
-    n, vib_n, vib_s2, motor_temp, battery_temp, bearing_temp, battery_pct, power_kw, current_a, gps_hdop
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    CAST(NULL AS BIGINT), n, vib_n, vib_s2, motor_temp_s, motor_temp_n, battery_temp_s,
+    battery_temp_n, bearing_temp_s, bearing_temp_n, battery_pct_s, battery_pct_n, power_s1,
+    power_n, current_s1, current_n, hdop_s, hdop_n, gps_n, gps_r2
 FROM features_short;
 
 CREATE TEMPORARY VIEW features_joined AS
 SELECT vehicle_id, window_end,
     MAX(long_start) AS long_start, MAX(vehicle_type) AS vehicle_type, MAX(fleet_id) AS fleet_id,
-    MAX(n) AS n, MAX(vib_n) AS vib_n, MAX(vib_s2) AS vib_s2, MAX(vib_m1) AS vib_m1,
-    MAX(vib_m3) AS vib_m3, MAX(vib_m4) AS vib_m4, MAX(motor_temp) AS motor_temp,
-    MAX(battery_temp) AS battery_temp, MAX(bearing_temp) AS bearing_temp,
-    MAX(battery_pct) AS battery_pct, MAX(power_n) AS power_n, MAX(power_s1) AS power_s1,
-    MAX(power_s2) AS power_s2, MAX(current_n) AS current_n, MAX(current_s1) AS current_s1,
-    MAX(current_s2) AS current_s2, MAX(last_maintenance_ts) AS last_maintenance_ts,
-    MAX(cycles) AS cycles, MAX(rpm_cv) AS rpm_cv,
-    COALESCE(MAX(s_n), 0) AS s_n, MAX(s_vib_n) AS s_vib_n, MAX(s_vib_s2) AS s_vib_s2,
-    MAX(s_motor_temp) AS s_motor_temp, MAX(s_battery_temp) AS s_battery_temp,
-    MAX(s_bearing_temp) AS s_bearing_temp, MAX(s_battery_pct) AS s_battery_pct,
-    MAX(s_power_kw) AS s_power_kw, MAX(s_current_a) AS s_current_a, MAX(s_gps_hdop) AS s_gps_hdop
+    SUM(n) AS n, SUM(vib_n) AS vib_n, SUM(vib_s2) AS vib_s2, SUM(vib_m1) AS vib_m1,
+    SUM(vib_m3) AS vib_m3, SUM(vib_m4) AS vib_m4, SUM(motor_temp_s) AS motor_temp_s,
+    SUM(motor_temp_n) AS motor_temp_n, SUM(battery_temp_s) AS battery_temp_s,
+    SUM(battery_temp_n) AS battery_temp_n, SUM(bearing_temp_s) AS bearing_temp_s,
+    SUM(bearing_temp_n) AS bearing_temp_n, SUM(battery_pct_s) AS battery_pct_s,
+    SUM(battery_pct_n) AS battery_pct_n, SUM(power_n) AS power_n, SUM(power_s1) AS power_s1,
+    SUM(power_s2) AS power_s2, SUM(current_n) AS current_n, SUM(current_s1) AS current_s1,
+    SUM(current_s2) AS current_s2, MAX(last_maintenance_ts) AS last_maintenance_ts,
+    MAX(cycles) AS cycles, SUM(rpm_cv_s) AS rpm_cv_s, SUM(rpm_cv_n) AS rpm_cv_n,
+    COALESCE(SUM(s_n), 0) AS s_n, SUM(s_vib_n) AS s_vib_n, SUM(s_vib_s2) AS s_vib_s2,
+    SUM(s_motor_temp_s) AS s_motor_temp_s, SUM(s_motor_temp_n) AS s_motor_temp_n,
+    SUM(s_battery_temp_s) AS s_battery_temp_s, SUM(s_battery_temp_n) AS s_battery_temp_n,
+    SUM(s_bearing_temp_s) AS s_bearing_temp_s, SUM(s_bearing_temp_n) AS s_bearing_temp_n,
+    SUM(s_battery_pct_s) AS s_battery_pct_s, SUM(s_battery_pct_n) AS s_battery_pct_n,
+    SUM(s_power_s1) AS s_power_s1, SUM(s_power_n) AS s_power_n, SUM(s_current_s1) AS s_current_s1,
+    SUM(s_current_n) AS s_current_n, SUM(s_hdop_s) AS s_hdop_s, SUM(s_hdop_n) AS s_hdop_n,
+    SUM(s_gps_n) AS s_gps_n, SUM(s_gps_r2) AS s_gps_r2
 FROM TABLE(TUMBLE(TABLE features_union, DESCRIPTOR(row_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
 GROUP BY vehicle_id, window_start, window_end;
 
@@ -163,6 +228,11 @@ SELECT *,
     EXTRACT(EPOCH FROM long_start) * 1000 AS window_start_ms,
     vib_m1 / vib_n AS vib_mean,
     vib_s2 / vib_n - (vib_m1 / vib_n) * (vib_m1 / vib_n) AS vib_var,
+    motor_temp_s / motor_temp_n AS motor_temp, battery_temp_s / battery_temp_n AS battery_temp,
+    bearing_temp_s / bearing_temp_n AS bearing_temp, battery_pct_s / battery_pct_n AS battery_pct,
+    s_motor_temp_s / s_motor_temp_n AS s_motor_temp, s_battery_temp_s / s_battery_temp_n AS s_battery_temp,
+    s_bearing_temp_s / s_bearing_temp_n AS s_bearing_temp, s_battery_pct_s / s_battery_pct_n AS s_battery_pct,
+    s_power_s1 / s_power_n AS s_power_kw, s_current_s1 / s_current_n AS s_current_a,
     power_s2 / power_n - (power_s1 / power_n) * (power_s1 / power_n) AS power_var,
     current_s2 / current_n - (current_s1 / current_n) * (current_s1 / current_n) AS current_var,
     (${FEATURES_LONG_S} - ${FEATURES_SHORT_S}) / 120.0 AS centre_gap_min
@@ -195,6 +265,7 @@ SELECT
     (battery_pct - s_battery_pct) / centre_gap_min AS battery_drain_pct_min,
     CAST(window_end_ms - last_maintenance_ts AS DOUBLE) / 1000.0 AS time_since_maintenance_s,
     cycles,
-    rpm_cv AS motor_rpm_cv,
-    s_gps_hdop AS gps_hdop_mean
+    rpm_cv_s / rpm_cv_n AS motor_rpm_cv,
+    s_hdop_s / s_hdop_n AS gps_hdop_mean,
+    SQRT(s_gps_r2 / s_gps_n) AS gps_jitter_m
 FROM features_moments;

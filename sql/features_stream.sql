@@ -21,7 +21,7 @@ SELECT vehicle_id,
     vib_kurtosis_long, motor_temp_mean_c, motor_temp_rate_c_min, battery_temp_mean_c,
     battery_temp_rate_c_min, bearing_temp_mean_c, bearing_temp_rate_c_min, power_kw_short,
     power_kw_baseline, power_dev_z, current_a_short, current_a_baseline, current_dev_z,
-    battery_drain_pct_min, time_since_maintenance_s, cycles, motor_rpm_cv, gps_hdop_mean
+    battery_drain_pct_min, time_since_maintenance_s, cycles, motor_rpm_cv, gps_hdop_mean, gps_jitter_m
 FROM features_rows;
 
 INSERT INTO features_dlq

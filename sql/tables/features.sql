@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS features (
     `time_since_maintenance_s` DOUBLE,
     `cycles` BIGINT,
     `motor_rpm_cv` DOUBLE,
-    `gps_hdop_mean` DOUBLE
+    `gps_hdop_mean` DOUBLE,
+    `gps_jitter_m` DOUBLE
 ) WITH (
     'connector' = 'kafka',
     'topic' = '${TOPIC_FEATURES}',

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS features_pg (
     `cycles` BIGINT,
     `motor_rpm_cv` DOUBLE,
     `gps_hdop_mean` DOUBLE,
+    `gps_jitter_m` DOUBLE,
     PRIMARY KEY (`vehicle_id`, `window_end`) NOT ENFORCED
 ) WITH (
     'connector' = 'jdbc',

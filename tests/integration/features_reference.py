@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from udfs.rules import haversine_m
+
 
 def _mean(values: list[float | None]) -> float | None:
     xs = [v for v in values if v is not None]
@@ -58,8 +60,22 @@ def _vib(r: dict) -> float | None:
     return math.sqrt(r["vib_x_g"] ** 2 + r["vib_y_g"] ** 2 + r["vib_z_g"] ** 2)
 
 
+def gps_residuals(rs: list[dict], max_gap_ms: int) -> list[tuple[int, float]]:
+    """(ts, residual m) of each fix paired with the vehicle's previous fix: the distance between them
+    minus the mean of their reported speeds times the time between them."""
+    fixes = sorted((r for r in rs if r.get("lat") is not None and r.get("lon") is not None), key=lambda r: r["ts"])
+    out = []
+    for prev, cur in zip(fixes, fixes[1:], strict=False):
+        dt = cur["ts"] - prev["ts"]
+        speeds = [s for s in (cur.get("speed_mps"), prev.get("speed_mps")) if s is not None]
+        if 0 < dt <= max_gap_ms and speeds:
+            moved = haversine_m(prev["lat"], prev["lon"], cur["lat"], cur["lon"])
+            out.append((cur["ts"], moved - float(np.mean(speeds)) * dt / 1000.0))
+    return out
+
+
 def reference_features(records: list[dict], slide_s: int, short_s: int, long_s: int,
-                       min_mean_rpm: float) -> dict[tuple[str, int], dict[str, Any]]:
+                       min_mean_rpm: float, gps_max_gap_s: float = 5.0) -> dict[tuple[str, int], dict[str, Any]]:
     """(vehicle_id, window_end ms) -> the feature row, for every window holding a record."""
     slide, short, long_ = slide_s * 1000, short_s * 1000, long_s * 1000
     gap_min = (long_s - short_s) / 120.0
@@ -69,6 +85,7 @@ def reference_features(records: list[dict], slide_s: int, short_s: int, long_s: 
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for vid, rs in by_vehicle.items():
         ts = np.array([r["ts"] for r in rs])
+        residuals = gps_residuals(rs, int(gps_max_gap_s * 1000))
         ends = sorted({e for t in ts for e in range(t - t % slide + slide, t - t % slide + long_ + 1, slide)})
         for end in ends:
             win = [r for r, t in zip(rs, ts, strict=True) if end - long_ <= t < end]
@@ -90,6 +107,7 @@ def reference_features(records: list[dict], slide_s: int, short_s: int, long_s: 
             currents = [r["battery_current_a"] for r in win if r.get("battery_current_a") is not None]
             maint = [r["last_maintenance_ts"] for r in win if r.get("last_maintenance_ts") is not None]
             cycles = [c for r in win if (c := _first(r.get("cycle_count"), r.get("flight_cycles"))) is not None]
+            gps = np.array([x for t, x in residuals if end - short <= t < end])
             power_short = _mean([_power(r) for r in rec])
             current_short = _mean([r.get("battery_current_a") for r in rec])
             out[(vid, end)] = {
@@ -116,5 +134,6 @@ def reference_features(records: list[dict], slide_s: int, short_s: int, long_s: 
                 "cycles": max(cycles) if cycles else None,
                 "motor_rpm_cv": _mean([_rpm_cv(r, min_mean_rpm) for r in win]),
                 "gps_hdop_mean": _mean([r.get("gps_hdop") for r in rec]),
+                "gps_jitter_m": float(np.sqrt(np.mean(gps ** 2))) if len(gps) else None,
             }
     return out

@@ -33,7 +33,7 @@ def _same(a, b) -> bool:
 
 
 def test_streaming_equals_batch(names, tmp_path):
-    from jobs.features import batch_features, features
+    from jobs.features import batch_features, features, stage_records
 
     cfg = names.cfg
     recs = _records()
@@ -51,14 +51,14 @@ def test_streaming_equals_batch(names, tmp_path):
     streamed = [orjson.loads(v) for _, v in read_topic(topics["features"], cfg, idle_s=3)]
 
     staged = tmp_path / "telemetry"
-    staged.mkdir()
-    (staged / "part-0.json").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    stage_records(recs, staged)
     batch = list(batch_features(staged, cfg, {"parallelism.default": "1"}, **WINDOWS))
 
     s = {(r["vehicle_id"], r["window_end"]): r for r in streamed}
     b = {(r["vehicle_id"], r["window_end"]): r for r in batch}
     assert len(s) == len(streamed), "one record per vehicle and window end"
     assert len(b) > 100 and set(s) == set(b)
+    assert any(r["gps_jitter_m"] is not None for r in b.values()), "the GPS residual path ran"
     diffs = [(k, f, s[k].get(f), b[k][f]) for k in b for f in b[k] if not _same(s[k].get(f), b[k][f])]
     assert not diffs, f"{len(diffs)} values differ, e.g. {diffs[:5]}"
 

@@ -36,7 +36,20 @@ def test_feature_columns_agree(variables):
     pg = _ddl_columns(table_ddl("features_pg", variables)[0])
     assert sorted(pg) == sorted(FEATURE_COLUMNS)
     migration = (ROOT / "aegis/db/migrations/003_features.sql").read_text()
-    assert sorted(re.findall(r"^    (\w+)\s+(?:text|bigint|double|timestamptz)", migration, flags=re.M)) == sorted(pg)
+    created = re.findall(r"^    (\w+)\s+(?:text|bigint|double|timestamptz)", migration, flags=re.M)
+    added = [c for f in sorted((ROOT / "aegis/db/migrations").glob("*_features_*.sql"))
+             for c in re.findall(r"ADD COLUMN IF NOT EXISTS (\w+)", f.read_text())]
+    assert sorted(created + added) == sorted(pg)
+
+
+def test_staged_columns_are_telemetry_columns(variables):
+    """The backfill's CSV input is a subset of telemetry_clean with the same names and types."""
+    from jobs.features import staged_columns
+
+    ddl = table_ddl("telemetry_clean", variables)[0]
+    clean = dict(re.findall(r"^\s+`(\w+)` ([A-Z]+(?:<[A-Z]+>)?)", ddl, flags=re.M))
+    staged = staged_columns()
+    assert staged and all(clean.get(name) == typ for name, typ in staged), staged
 
 
 def test_windows_must_fit_the_slide():
