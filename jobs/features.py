@@ -79,10 +79,18 @@ def batch_env(job_name: str, cfg: Config | None = None, extra: dict[str, str] | 
     t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
     for key, value in {**flink_settings(cfg), **(extra or {})}.items():
         if key.startswith(("table.", "python.", "parallelism.", "pipeline.", "taskmanager.memory.",
-                           "restart-strategy.")):
+                           "restart-strategy.", "execution.batch", "taskmanager.network.")):
             t_env.get_config().set(key, value)
     t_env.get_config().set("pipeline.name", job_name)
     return t_env
+
+
+def backfill_settings(cfg: Config) -> dict[str, str]:
+    """Flink settings of the batch backfill (features.backfill_* in flink-conf/aegis.yaml)."""
+    f = cfg.get("features")
+    flink = f.get("backfill_flink") or {}
+    return {"parallelism.default": str(f.get("backfill_parallelism", 1)),
+            **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in flink.items()}}
 
 
 def batch_features(staged_dir: str | Path, cfg: Config | None = None, extra: dict[str, str] | None = None,
@@ -91,7 +99,7 @@ def batch_features(staged_dir: str | Path, cfg: Config | None = None, extra: dic
     cfg = cfg or settings()
     variables = features_vars(cfg, TELEMETRY_FILES_PATH=str(staged_dir), FEATURES_SOURCE="telemetry_files",
                               **overrides)
-    t_env = batch_env("aegis-features-backfill", cfg, extra)
+    t_env = batch_env("aegis-features-backfill", cfg, {**backfill_settings(cfg), **(extra or {})})
     create_tables(t_env, BATCH_TABLES, variables)
     add_statements(t_env, t_env.create_statement_set(), "features.sql", variables)
     table = t_env.sql_query("SELECT * FROM features_rows")

@@ -9,12 +9,14 @@
 -- summation order).
 --
 --   features_samples       per-record scalars (vibration magnitude, motor means, RPM)
+--   features_records       ... and the RPM coefficient of variation
 --   features_gps_fixes     each GPS fix beside the vehicle's previous fix (LAG in event time)
 --   features_gps_residuals distance between consecutive fixes minus what the reported speed explains
---   features_records       both, one stream (rec = 1 for a telemetry record, 0 for a residual row)
---   features_slices        TUMBLE(${FEATURES_SLIDE_S} s): each row once into its slice's sums and counts
+--   features_slices        TUMBLE(${FEATURES_SLIDE_S} s): each record once into its slice's sums and counts
+--   features_gps_slices    the same for the GPS residuals (their own stream: only the short window
+--                          needs them, and the records' slices stay as narrow as before)
 --   features_long          HOP(${FEATURES_LONG_S} s) every ${FEATURES_SLIDE_S} s over the slices: sums
---   features_short         HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s over the slices: sums
+--   features_short         HOP(${FEATURES_SHORT_S} s) every ${FEATURES_SLIDE_S} s over both kinds of slice: sums
 --   (pre-aggregating slices keeps batch mode from copying every record into each of the
 --   ${FEATURES_LONG_S} / ${FEATURES_SLIDE_S} windows that hold it; streaming slices the same way itself)
 --   features_joined        both, one row per (vehicle, window end): a TUMBLE of the slide over their
@@ -82,7 +84,7 @@ FROM ${FEATURES_SOURCE};
 
 
 CREATE TEMPORARY VIEW features_gps_fixes AS
-SELECT vehicle_id, vehicle_type, fleet_id, event_time, ts, lat, lon, speed_mps,
+SELECT vehicle_id, event_time, ts, lat, lon, speed_mps,
     LAG(ts) OVER w AS prev_ts, LAG(lat) OVER w AS prev_lat, LAG(lon) OVER w AS prev_lon,
     LAG(speed_mps) OVER w AS prev_speed
 FROM ${FEATURES_SOURCE}
@@ -90,7 +92,7 @@ WHERE lat IS NOT NULL AND lon IS NOT NULL
 WINDOW w AS (PARTITION BY vehicle_id ORDER BY event_time);
 
 CREATE TEMPORARY VIEW features_gps_residuals AS
-SELECT vehicle_id, vehicle_type, fleet_id, event_time,
+SELECT vehicle_id, event_time,
     2 * ${EARTH_RADIUS_M} * ASIN(SQRT(LEAST(1.0E0,
         POWER(SIN(RADIANS(lat - prev_lat) / 2), 2)
         + COS(RADIANS(prev_lat)) * COS(RADIANS(lat)) * POWER(SIN(RADIANS(lon - prev_lon) / 2), 2))))
@@ -101,25 +103,17 @@ WHERE ts - prev_ts > 0 AND ts - prev_ts <= ${FEATURES_GPS_MAX_GAP_MS}
   AND COALESCE(speed_mps, prev_speed) IS NOT NULL;
 
 CREATE TEMPORARY VIEW features_records AS
-SELECT vehicle_id, vehicle_type, fleet_id, event_time, CAST(1 AS BIGINT) AS rec,
+SELECT vehicle_id, vehicle_type, fleet_id, event_time,
     vib_sq, vib_mag, motor_temp_c, battery_temp_c, bearing_temp_c, battery_percent, battery_current_a,
     gps_hdop, power_kw, cycles, last_maintenance_ts,
     IF(rpm_mean >= ${FEATURES_MIN_MEAN_RPM},
        SQRT(GREATEST(rpm_sq_mean - rpm_mean * rpm_mean, 0.0)) / rpm_mean,
-       CAST(NULL AS DOUBLE)) AS rpm_cv,
-    CAST(NULL AS DOUBLE) AS gps_residual_m
-FROM features_samples
-UNION ALL
-SELECT vehicle_id, vehicle_type, fleet_id, event_time, CAST(0 AS BIGINT),
-    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-    CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
-    gps_residual_m
-FROM features_gps_residuals;
+       CAST(NULL AS DOUBLE)) AS rpm_cv
+FROM features_samples;
 
 CREATE TEMPORARY VIEW features_slices AS
 SELECT vehicle_id, vehicle_type, fleet_id, window_time AS slice_time,
-    SUM(rec) AS n,
+    COUNT(*) AS n,
     COUNT(vib_mag) AS vib_n, SUM(vib_sq) AS vib_s2, SUM(vib_mag) AS vib_m1,
     SUM(vib_mag * vib_mag * vib_mag) AS vib_m3, SUM(vib_sq * vib_sq) AS vib_m4,
     SUM(motor_temp_c) AS motor_temp_s, COUNT(motor_temp_c) AS motor_temp_n,
@@ -131,10 +125,29 @@ SELECT vehicle_id, vehicle_type, fleet_id, window_time AS slice_time,
     SUM(battery_current_a * battery_current_a) AS current_s2,
     SUM(gps_hdop) AS hdop_s, COUNT(gps_hdop) AS hdop_n,
     MAX(last_maintenance_ts) AS last_maintenance_ts, MAX(cycles) AS cycles,
-    SUM(rpm_cv) AS rpm_cv_s, COUNT(rpm_cv) AS rpm_cv_n,
-    COUNT(gps_residual_m) AS gps_n, SUM(gps_residual_m * gps_residual_m) AS gps_r2
+    SUM(rpm_cv) AS rpm_cv_s, COUNT(rpm_cv) AS rpm_cv_n
 FROM TABLE(TUMBLE(TABLE features_records, DESCRIPTOR(event_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
 GROUP BY vehicle_id, vehicle_type, fleet_id, window_start, window_end, window_time;
+
+CREATE TEMPORARY VIEW features_gps_slices AS
+SELECT vehicle_id, window_time AS slice_time,
+    COUNT(*) AS gps_n, SUM(gps_residual_m * gps_residual_m) AS gps_r2
+FROM TABLE(TUMBLE(TABLE features_gps_residuals, DESCRIPTOR(event_time), INTERVAL '${FEATURES_SLIDE_S}' SECOND(9)))
+GROUP BY vehicle_id, window_start, window_end, window_time;
+
+-- the short window's inputs: the record slices and the GPS residual slices, one stream
+CREATE TEMPORARY VIEW features_short_slices AS
+SELECT vehicle_id, slice_time, n, vib_n, vib_s2, motor_temp_s, motor_temp_n, battery_temp_s, battery_temp_n,
+    bearing_temp_s, bearing_temp_n, battery_pct_s, battery_pct_n, power_s1, power_n, current_s1, current_n,
+    hdop_s, hdop_n, CAST(NULL AS BIGINT) AS gps_n, CAST(NULL AS DOUBLE) AS gps_r2
+FROM features_slices
+UNION ALL
+SELECT vehicle_id, slice_time, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT),
+    CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), gps_n, gps_r2
+FROM features_gps_slices;
 
 CREATE TEMPORARY VIEW features_long AS
 SELECT vehicle_id, vehicle_type, fleet_id, window_start, window_end, window_time,
@@ -164,7 +177,7 @@ SELECT vehicle_id, window_start, window_end, window_time,
     SUM(power_s1) AS power_s1, SUM(power_n) AS power_n, SUM(current_s1) AS current_s1,
     SUM(current_n) AS current_n, SUM(hdop_s) AS hdop_s, SUM(hdop_n) AS hdop_n,
     SUM(gps_n) AS gps_n, SUM(gps_r2) AS gps_r2
-FROM TABLE(HOP(TABLE features_slices, DESCRIPTOR(slice_time),
+FROM TABLE(HOP(TABLE features_short_slices, DESCRIPTOR(slice_time),
                INTERVAL '${FEATURES_SLIDE_S}' SECOND(9), INTERVAL '${FEATURES_SHORT_S}' SECOND(9)))
 GROUP BY vehicle_id, window_start, window_end, window_time;
 
