@@ -215,7 +215,7 @@ def stage_db(cfg: Config, dst: Path, t_from: int | None, t_to: int | None, table
         "COPY (SELECT {} FROM {} WHERE ts >= to_timestamp({}::double precision / 1000) "
         "AND ts < to_timestamp({}::double precision / 1000) ORDER BY ts) TO STDOUT WITH (FORMAT csv)"
     ).format(sql.SQL(", ").join(select), sql.Identifier(table), sql.Literal(t_from if t_from is not None else 0),
-             sql.Literal(t_to if t_to is not None else 2 ** 62))
+             sql.Literal(t_to if t_to is not None else 253_402_300_799_000))   # 9999-12-31
     total = 0
     with psycopg.connect(cfg.pg_dsn()) as conn, open(dst / "part-00000.csv", "wb") as out:
         # shortest round-trip text for doubles (the default since PostgreSQL 12; explicit here)
