@@ -93,20 +93,67 @@ def backfill_settings(cfg: Config) -> dict[str, str]:
             **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in flink.items()}}
 
 
-def batch_features(staged_dir: str | Path, cfg: Config | None = None, extra: dict[str, str] | None = None,
-                   **overrides: Any) -> Iterator[dict[str, Any]]:
-    """sql/features.sql in batch mode over staged CSV telemetry under staged_dir: the feature rows."""
-    cfg = cfg or settings()
+def _batch_views(staged_dir: str | Path, cfg: Config, extra: dict[str, str] | None, overrides: dict[str, Any]):
     variables = features_vars(cfg, TELEMETRY_FILES_PATH=str(staged_dir), FEATURES_SOURCE="telemetry_files",
                               **overrides)
     t_env = batch_env("aegis-features-backfill", cfg, {**backfill_settings(cfg), **(extra or {})})
     create_tables(t_env, BATCH_TABLES, variables)
     add_statements(t_env, t_env.create_statement_set(), "features.sql", variables)
-    table = t_env.sql_query("SELECT * FROM features_rows")
+    return t_env
+
+
+def batch_features(staged_dir: str | Path, cfg: Config | None = None, extra: dict[str, str] | None = None,
+                   **overrides: Any) -> Iterator[dict[str, Any]]:
+    """sql/features.sql in batch mode over staged CSV telemetry under staged_dir: the feature rows,
+    collected into this process (small inputs: the client fetches a few hundred rows a second)."""
+    table = _batch_views(staged_dir, cfg or settings(), extra, overrides).sql_query("SELECT * FROM features_rows")
     names = table.get_schema().get_field_names()
     with table.execute().collect() as rows:
         for row in rows:
             yield dict(zip(names, row, strict=True))
+
+
+def batch_features_parquet(staged_dir: str | Path, path: Path, cfg: Config | None = None,
+                           extra: dict[str, str] | None = None, t_from: int | None = None, t_to: int | None = None,
+                           progress: Callable[[float], None] = lambda s: None, poll_s: float = 2.0,
+                           **overrides: Any) -> int:
+    """sql/features.sql in batch mode over staged CSV telemetry -> the rows with t_from < window_end
+    <= t_to as one Parquet file, sorted by vehicle and window end; returns the row count. Flink writes
+    CSV next to `path` (doubles as round-trip text) and pyarrow turns it into Parquet: collecting the
+    rows through the Python client would be the bottleneck (a few hundred rows a second)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    t_env = _batch_views(staged_dir, cfg or settings(), extra, overrides)
+    schema = feature_schema()
+    flink_type = {pa.string(): "STRING", pa.int64(): "BIGINT", pa.float64(): "DOUBLE"}
+    with tempfile.TemporaryDirectory(prefix="features-", dir=path.parent if path.parent.exists() else None) as tmp:
+        columns = ", ".join(f"`{f.name}` {flink_type[f.type]}" for f in schema)
+        t_env.execute_sql(f"CREATE TEMPORARY TABLE features_out ({columns}) WITH ('connector' = 'filesystem', "
+                          f"'path' = '{tmp}', 'format' = 'csv', 'csv.null-literal' = '')")
+        lo = -(2 ** 62) if t_from is None else t_from
+        hi = 2 ** 62 if t_to is None else t_to
+        result = t_env.execute_sql("INSERT INTO features_out SELECT * FROM features_rows "
+                                   f"WHERE window_end > {lo} AND window_end <= {hi}")
+        t0 = time.monotonic()
+        while True:
+            try:
+                result.wait(int(poll_s * 1000))
+                break
+            except Exception as e:   # the wait's timeout; a failed job raises again below
+                if "TimeoutException" not in str(e):
+                    raise
+                progress(time.monotonic() - t0)
+        parts = sorted(p for p in Path(tmp).rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+        read = pcsv.ReadOptions(column_names=schema.names)
+        convert = pcsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
+        tables = [pcsv.read_csv(p, read_options=read, convert_options=convert) for p in parts if p.stat().st_size]
+        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        table = table.sort_by([("vehicle_id", "ascending"), ("window_end", "ascending")])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+    return table.num_rows
 
 
 def staged_columns() -> list[tuple[str, str]]:
@@ -229,38 +276,6 @@ def stage_db(cfg: Config, dst: Path, t_from: int | None, t_to: int | None, table
     return total
 
 
-def write_parquet(rows: Iterator[dict[str, Any]], path: Path, t_from: int | None, t_to: int | None,
-                  on_rows: Callable[[int], None] = lambda n: None, chunk: int = 50_000) -> int:
-    """Feature rows with t_from < window_end <= t_to -> one Parquet file, written a chunk at a time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    schema = feature_schema()
-    writer, buf, total = None, [], 0
-
-    def flush() -> None:
-        nonlocal writer
-        table = pa.Table.from_pylist(buf, schema=schema)
-        writer = writer or pq.ParquetWriter(path, schema)
-        writer.write_table(table)
-        buf.clear()
-
-    for row in rows:
-        if (t_from is not None and row["window_end"] <= t_from) or (t_to is not None and row["window_end"] > t_to):
-            continue
-        buf.append(row)
-        total += 1
-        if len(buf) >= chunk:
-            flush()
-        on_rows(total)
-    if buf or writer is None:
-        flush()
-    assert writer is not None
-    writer.close()
-    return total
-
-
 def feature_schema():
     """The Parquet schema of a feature dataset (the columns of sql/features.sql's features_rows)."""
     import pyarrow as pa
@@ -309,8 +324,9 @@ def backfill(cfg: Config, source: str, output: Path, t_from: int | None, t_to: i
             raise ValueError(f"unknown input {source!r}: use parquet:DIR or db")
         progress(f"staged {n_in:,} telemetry rows in {time.monotonic() - t0:.1f} s; computing features")
         t1 = time.monotonic()
-        n_out = write_parquet(batch_features(staged, cfg, extra), output / "features.parquet", t_from, t_to,
-                              on_rows=every("features written"))
+        output.mkdir(parents=True, exist_ok=True)
+        n_out = batch_features_parquet(staged, output / "features.parquet", cfg, extra, t_from, t_to,
+                                       progress=lambda s: progress(f"computing features: {s:.0f} s"), poll_s=interval)
     t2 = time.monotonic()
     progress(f"wrote {n_out:,} feature rows to {output / 'features.parquet'} in {t2 - t0:.1f} s")
     return {"telemetry_rows": n_in, "feature_rows": n_out, "stage_s": t1 - t0, "features_s": t2 - t1,

@@ -1,5 +1,6 @@
 """The features job over the real broker and database gives the same rows as the batch backfill over
-the same telemetry: training (backfill) and serving (streaming) see identical features."""
+the same telemetry (its Parquet dataset, as `aegis features backfill` writes it): training
+(backfill) and serving (streaming) see identical features."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def _same(a, b) -> bool:
 
 
 def test_streaming_equals_batch(names, tmp_path):
-    from jobs.features import batch_features, features, stage_records
+    import pyarrow.parquet as pq
+
+    from jobs.features import batch_features_parquet, features, stage_records
 
     cfg = names.cfg
     recs = _records()
@@ -52,7 +55,9 @@ def test_streaming_equals_batch(names, tmp_path):
 
     staged = tmp_path / "telemetry"
     stage_records(recs, staged)
-    batch = list(batch_features(staged, cfg, {"parallelism.default": "1"}, **WINDOWS))
+    n = batch_features_parquet(staged, tmp_path / "features.parquet", cfg, **WINDOWS)
+    batch = pq.read_table(tmp_path / "features.parquet").to_pylist()
+    assert n == len(batch)
 
     s = {(r["vehicle_id"], r["window_end"]): r for r in streamed}
     b = {(r["vehicle_id"], r["window_end"]): r for r in batch}
