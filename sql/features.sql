@@ -10,7 +10,7 @@
 --
 --   features_samples       per-record scalars (vibration magnitude, motor means, RPM)
 --   features_records       ... and the RPM coefficient of variation
---   features_gps_fixes     each GPS fix beside the vehicle's previous fix (LAG in event time)
+--   features_gps_fixes     each record's GPS fix beside the vehicle's previous one (LAG in event time)
 --   features_gps_residuals distance between consecutive fixes minus what the reported speed explains
 --   features_slices        TUMBLE(${FEATURES_SLIDE_S} s): each record once into its slice's sums and counts
 --   features_gps_slices    the same for the GPS residuals (their own stream: only the short window
@@ -41,13 +41,14 @@
 --   time_since_maintenance_s = window end - latest last_maintenance_ts; cycles = max cycle counter
 --   motor_rpm_cv = mean over L of each record's population std / mean of its motor RPMs (records
 --     whose mean RPM >= ${FEATURES_MIN_MEAN_RPM}); gps_hdop_mean over S
---   gps_jitter_m = sqrt(Σr² / n) over S of the GPS residual r of each fix (lat and lon both set):
+--   gps_jitter_m = sqrt(Σr² / n) over S of the GPS residual r of each record whose fix (lat and lon)
+--     and whose vehicle's previous record's fix are both set:
 --     r = haversine(previous fix, fix) - (speed + previous speed) / 2 · Δt, with Δt the time since
---     the vehicle's previous fix, only where 0 < Δt <= ${FEATURES_GPS_MAX_GAP_MS} ms and a speed is
---     reported (one missing speed: the other alone). The residual belongs to the later fix's time.
---     A fix behind the watermark has no place in the ordered pairs: streaming leaves it out of the
---     residuals (the other features still count it unless its slice has closed). Of two fixes with
---     the same event time, the next fix pairs with the one that arrived last (batch: either).
+--     the previous record, only where 0 < Δt <= ${FEATURES_GPS_MAX_GAP_MS} ms and a speed is
+--     reported (one missing speed: the other alone). The residual belongs to the later record's time.
+--     A record behind the watermark has no place in the ordered pairs: streaming leaves it out of
+--     the residuals (the other features still count it unless its slice has closed). Of two records
+--     with the same event time, the next one pairs with the one that arrived last (batch: either).
 -- A window with no record of a vehicle emits no row; a short window without records leaves the
 -- short-window features NULL and samples_short = 0.
 -- ----------------------------------------------------------------------------------------------
@@ -83,12 +84,13 @@ SELECT vehicle_id, vehicle_type, fleet_id, event_time,
 FROM ${FEATURES_SOURCE};
 
 
+-- no filter on the fixes before the LAG: a filter here would be pushed into the batch file scan,
+-- which then could not be shared with features_samples' scan (the CSV would be parsed twice)
 CREATE TEMPORARY VIEW features_gps_fixes AS
 SELECT vehicle_id, event_time, ts, lat, lon, speed_mps,
     LAG(ts) OVER w AS prev_ts, LAG(lat) OVER w AS prev_lat, LAG(lon) OVER w AS prev_lon,
     LAG(speed_mps) OVER w AS prev_speed
 FROM ${FEATURES_SOURCE}
-WHERE lat IS NOT NULL AND lon IS NOT NULL
 WINDOW w AS (PARTITION BY vehicle_id ORDER BY event_time);
 
 CREATE TEMPORARY VIEW features_gps_residuals AS
@@ -99,7 +101,8 @@ SELECT vehicle_id, event_time,
     - (COALESCE(speed_mps, prev_speed) + COALESCE(prev_speed, speed_mps)) / 2 * ((ts - prev_ts) / 1.0E3)
         AS gps_residual_m
 FROM features_gps_fixes
-WHERE ts - prev_ts > 0 AND ts - prev_ts <= ${FEATURES_GPS_MAX_GAP_MS}
+WHERE lat IS NOT NULL AND lon IS NOT NULL AND prev_lat IS NOT NULL AND prev_lon IS NOT NULL
+  AND ts - prev_ts > 0 AND ts - prev_ts <= ${FEATURES_GPS_MAX_GAP_MS}
   AND COALESCE(speed_mps, prev_speed) IS NOT NULL;
 
 CREATE TEMPORARY VIEW features_records AS

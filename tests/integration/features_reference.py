@@ -61,11 +61,13 @@ def _vib(r: dict) -> float | None:
 
 
 def gps_residuals(rs: list[dict], max_gap_ms: int) -> list[tuple[int, float]]:
-    """(ts, residual m) of each fix paired with the vehicle's previous fix: the distance between them
-    minus the mean of their reported speeds times the time between them."""
-    fixes = sorted((r for r in rs if r.get("lat") is not None and r.get("lon") is not None), key=lambda r: r["ts"])
+    """(ts, residual m) of each record paired with the vehicle's previous record, both with a fix: the
+    distance between the fixes minus the mean of their reported speeds times the time between them."""
+    ordered = sorted(rs, key=lambda r: r["ts"])
     out = []
-    for prev, cur in zip(fixes, fixes[1:], strict=False):
+    for prev, cur in zip(ordered, ordered[1:], strict=False):
+        if any(r.get(k) is None for r in (prev, cur) for k in ("lat", "lon")):
+            continue
         dt = cur["ts"] - prev["ts"]
         speeds = [s for s in (cur.get("speed_mps"), prev.get("speed_mps")) if s is not None]
         if 0 < dt <= max_gap_ms and speeds:

@@ -45,9 +45,10 @@ def _ugv(vid: str, ts: np.ndarray, east_m: np.ndarray, north_m: np.ndarray, spee
 
 def _gps_vehicles(rng: np.random.Generator) -> list[dict]:
     """Two UGVs driving east at 5 m/s: one on a clean track (jitter ~0), one with Gaussian position
-    noise; the noisy one also has a 20 s gap (no pair across it) and unreported speeds (the other
-    fix's alone, or no residual when both are missing). No two fixes of a vehicle share a timestamp:
-    which of two such fixes the next one pairs with is arrival order in streaming (see sql/features.sql)."""
+    noise; the noisy one also has a 20 s gap (no pair across it), unreported speeds (the other
+    record's alone, or no residual when both are missing) and records without a fix (no pair with
+    their neighbours). No two records of a vehicle share a timestamp: which of two such records the
+    next one pairs with is arrival order in streaming (see sql/features.sql)."""
     n = DURATION_S
     ts = START + np.arange(n) * 1000
     keep = (ts < START + 400_000) | (ts >= START + 420_000)
@@ -58,7 +59,10 @@ def _gps_vehicles(rng: np.random.Generator) -> list[dict]:
         speed[i] = None
     clean = _ugv("hv-gps-clean", ts, east, np.zeros(len(ts)), [5.0] * len(ts))
     noise = rng.normal(0.0, GPS_SIGMA_M, (len(ts), 2))
-    return clean + _ugv("hv-gps-noisy", ts, east + noise[:, 0], noise[:, 1], speed)
+    noisy = _ugv("hv-gps-noisy", ts, east + noise[:, 0], noise[:, 1], speed)
+    for i in (300, 301, 500):
+        noisy[i]["lat"] = noisy[i]["lon"] = None
+    return clean + noisy
 
 
 def _records() -> list[dict]:
