@@ -88,6 +88,15 @@ def resolve_jars(profile: str, target: Path) -> list[Path]:
     return sorted(target.glob("*.jar"))
 
 
+def kafka_cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes, URL-safe base64. Like Kafka's own Uuid.randomUuid, never
+    one that starts with '-', which the storage tool's argument parser would take for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class Service:
     name = ""
 
@@ -189,8 +198,7 @@ class Kafka(Service):
             raise StackError("java is missing: apt-get install -y openjdk-17-jre-headless")
         config = self._write_config()
         if not (self.state / "kafka" / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-            _run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            _run(self._java("kafka.tools.StorageTool", "format", "-t", kafka_cluster_id(), "-c", str(config)),
                  "formatting Kafka storage", f"see {self.state / 'kafka'}; `aegis stack down --purge` resets it")
         spawn(self._java("kafka.Kafka", str(config)), self.log_file, self.pid_file)
         if not wait_until(lambda: self._healthy(), 90):

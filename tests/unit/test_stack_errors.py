@@ -44,3 +44,11 @@ def test_cli_errors_are_one_line_with_exit_code_2():
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert "unknown job 'nope'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_kafka_cluster_ids_never_look_like_an_option() -> None:
+    from aegis.stack.services import kafka_cluster_id
+
+    ids = {kafka_cluster_id() for _ in range(2000)}     # about 31 would start with '-' by chance
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
