@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pydantic import BaseModel
 
-from aegis.contracts import Alert, BatteryStatus, FleetAggregate, Health
+from aegis.contracts import Alert, BatteryStatus, DeadLetter, FleetAggregate, Health
 from exporters.records import InferenceLatency
 from exporters.settings import ExporterSettings
 
@@ -105,6 +105,9 @@ class FleetMetrics:
                                   ("fleet_id",))
         self.alerts = Counter("aegis_alerts", "Alerts raised by the jobs", ("alert_type", "severity"),
                               registry=registry)
+        self.dead_letters = Counter("aegis_dead_letters",
+                                    "Records the jobs dead-lettered, by the topic they were read from and why",
+                                    ("source_topic", "reason"), registry=registry)
         self.inference_latency = Histogram(
             "aegis_inference_latency_seconds", "Vision inference latency per frame, seconds",
             buckets=self.settings.inference_latency_buckets_s, registry=registry)
@@ -129,6 +132,8 @@ class FleetMetrics:
             self.observe_alert(record)
         elif isinstance(record, InferenceLatency):
             self.observe_inference(record)
+        elif isinstance(record, DeadLetter):
+            self.dead_letters.labels(record.source_topic, record.reason).inc()
         else:
             raise TypeError(f"no metrics for {type(record).__name__}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aegis.contracts import Alert, BatteryStatus, FleetAggregate, Health
+from aegis.contracts import Alert, BatteryStatus, DeadLetter, FleetAggregate, Health
 
 
 class InferenceLatency(BaseModel):
@@ -29,6 +29,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "aggregated": FleetAggregate,
     "alerts": Alert,
     "inference": InferenceLatency,
+    # the jobs' dead-letter queues: counted by source topic and reason, so nothing is lost unseen
+    "telemetry.dlq": DeadLetter,
+    "features.dlq": DeadLetter,
+    "dragonsync.dlq": DeadLetter,
 }
 
 

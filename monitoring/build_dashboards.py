@@ -421,6 +421,11 @@ def pipeline_health() -> Json:
             f"sum by (job_name) (flink_taskmanager_job_task_operator_pendingRecords{{{JOB}}})",
             "{{job_name}}", requires=flink)], unit="short",
             description="Records the Flink Kafka sources have not fetched yet (FLIP-33 pendingRecords)."),
+        timeseries("Dead letters per minute", [prom(
+            "sum by (source_topic, reason) (rate(aegis_dead_letters_total[$__rate_interval])) * 60",
+            "{{source_topic}} / {{reason}}")], unit="short",
+            description="Records the jobs rejected, from their dead-letter topics (aegis exporter): "
+                        "malformed, duplicate, late. Read them with `aegis consume <topic>.dlq`."),
         row("Exporter and database"),
         timeseries("Exporter records per second", [
             prom("sum by (topic) (rate(aegis_exporter_records_total[$__rate_interval]))", "{{topic}}")],

@@ -139,6 +139,8 @@ class Replayer(threading.Thread):
 
     def run(self) -> None:
         try:
+            # one malformed record: the ingest dead-letters it, and the dead-letter panel has data
+            self.telemetry.send("qc-bad", b'{"vehicle_id": "qc-bad", "ts": ', self.wall0_ms)
             for k, tick in enumerate(range(self.plan.start_tick, self.plan.end_tick)):
                 if self.stop.wait(max(0.0, (self.wall0_ms + (k + 1) * 1000) / 1000 - time.time())):
                     return

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from aegis.contracts import Alert, BatteryStatus, FleetAggregate, Health
+from aegis.contracts import Alert, BatteryStatus, DeadLetter, FleetAggregate, Health
 from exporters.fleet_metrics import OTHER_ALERT_TYPE, UNKNOWN_FLEET, FleetMetrics
 from exporters.records import InferenceLatency
 from exporters.settings import ExporterSettings
@@ -224,3 +224,23 @@ def test_unknown_record_type_raises(registry: CollectorRegistry, clock: Clock) -
 
     with pytest.raises(TypeError):
         make(registry, clock).observe(Other())
+
+
+def dead_letter(reason: str, source_topic: str = "aegis.telemetry") -> DeadLetter:
+    return DeadLetter(reason=reason, detail="x", source_topic=source_topic, source_partition=0,
+                      source_offset=7, payload="{", dead_lettered_at=1_700_000_000_000)
+
+
+def test_dead_letters_are_counted_by_source_topic_and_reason(registry: CollectorRegistry, clock: Clock) -> None:
+    m = make(registry, clock)
+    for d in (dead_letter("invalid_json"), dead_letter("invalid_json"), dead_letter("duplicate_seq"),
+              dead_letter("late_record", "aegis.telemetry.clean")):
+        m.observe(d)
+
+    def count(topic: str, reason: str) -> float | None:
+        return registry.get_sample_value("aegis_dead_letters_total", {"source_topic": topic, "reason": reason})
+
+    assert count("aegis.telemetry", "invalid_json") == 2
+    assert count("aegis.telemetry", "duplicate_seq") == 1
+    assert count("aegis.telemetry.clean", "late_record") == 1
+    assert count("aegis.telemetry", "late_record") is None

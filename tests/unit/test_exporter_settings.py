@@ -15,7 +15,8 @@ def test_project_config_parses() -> None:
     s = from_config(load(environ={}))
     assert s.port == 9108
     assert s.topics["health"] == "aegis.health"
-    assert set(s.topics) == {"health", "battery", "aggregated", "alerts", "inference"}
+    assert set(s.topics) == {"health", "battery", "aggregated", "alerts", "inference", "telemetry.dlq", "features.dlq",
+                             "dragonsync.dlq"}
     assert s.vehicle_ttl_s > 15      # DroneConnectionLost needs the series to outlive 15 s of silence
     assert 0.5 in s.inference_latency_buckets_s   # the InferenceLatencyHigh threshold is a bucket bound
 
